@@ -13,6 +13,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * Flood bounds for the current generation: when an insert would exceed
+ * either, the generations rotate early, so the whole cache never holds more
+ * than twice these. The byte bound matters because replies can be ~64 KiB.
+ */
+#define COOKIE_CACHE_GEN_MAX 100000
+#define COOKIE_CACHE_GEN_MAX_BYTES (64UL * 1024 * 1024)
+
 struct cookie_cache;
 
 /**

@@ -61,6 +61,14 @@ struct ng_val *ng_list_add(struct ng_val *l, struct ng_val *v);
  */
 struct ng_val *ng_dict_add(struct sl_arena *a, struct ng_val *d, const char *key, struct ng_val *v);
 
+/**
+ * Like ng_dict_add() but the key is @p key_len bytes that may contain NUL
+ * (the decoders use it: bencode keys are byte strings). The stored copy is
+ * NUL-terminated. @return v, or NULL on ENOMEM or if v is NULL.
+ */
+struct ng_val *ng_dict_addn(struct sl_arena *a, struct ng_val *d, const char *key,
+	size_t key_len, struct ng_val *v);
+
 /* shorthands; return the new node or NULL */
 struct ng_val *ng_dict_add_str(struct sl_arena *a, struct ng_val *d, const char *key, const char *s);
 struct ng_val *ng_dict_add_strn(struct sl_arena *a, struct ng_val *d, const char *key,

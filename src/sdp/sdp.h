@@ -19,6 +19,22 @@
  *    a=rtcp-fb:* lines, then the other attributes in input order, then the
  *    direction, a=rtcp and a=rtcp-mux, then extra_mid lines, then a=ptime and
  *    a=maxptime, then extra_tail lines. Lines end in CRLF.
+ *
+ * Writer rules the layout leaves open:
+ *  - c= and o= family: an address of family AF_INET/AF_INET6 prints as
+ *    IP4/IP6 with that address. Family 0 means "no address": it prints as
+ *    0.0.0.0 or :: in the family of the input line it replaces (IP4 when there
+ *    is none), so a zeroed sl_ip keeps a hold or a rejection in its family.
+ *    Rejected media (port 0) print the zero address of that family.
+ *  - The m= "/<n>" port count is dropped (the relay allocates one port pair).
+ *  - rtpmap/fmtp/rtcp-fb for payload types not in the m= line are dropped;
+ *    on non-RTP media (udptl...) they are ordinary attributes.
+ *  - Session-level attributes of a SDP_STRIP_* class are dropped only when
+ *    every media strips that class (a passthrough media strips nothing).
+ *  - A passthrough media is copied verbatim, plus what it inherited from the
+ *    session part and would otherwise lose: the input's session c= (inserted
+ *    after its i= lines) when it has no c= of its own, and the session-level
+ *    direction (appended) when it has no direction attribute of its own.
  */
 
 #include <stdbool.h>
@@ -30,6 +46,7 @@
 
 #define SDP_MAX_MEDIA 16
 #define SDP_MAX_PT 64
+#define SDP_MAX_LINES 1024 /* per section (session part, each media) */
 
 enum sdp_dir {
 	SDP_DIR_NONE = 0, /* no direction attribute */
@@ -56,7 +73,8 @@ struct sdp_attr {
 
 struct sdp_conn {
 	bool present;
-	struct sl_ip ip; /* all-zero for 0.0.0.0 / :: (hold) */
+	struct sl_ip ip; /* a[] all-zero for 0.0.0.0 / :: (hold; test with
+			    sl_ip_is_any()); family is set from IP4/IP6 */
 };
 
 struct sdp_origin {
@@ -65,6 +83,7 @@ struct sdp_origin {
 };
 
 struct sdp_media {
+	struct sdp_line line;  /* the whole m= line (for verbatim copies) */
 	struct sdp_line type;  /* audio, video, image, application, ... */
 	uint16_t port;         /* 0 = rejected */
 	uint16_t num_ports;    /* the "/2" of "m=audio 4000/2 ...", default 1 */
@@ -135,6 +154,7 @@ struct sdp_media_out {
 	struct sl_ip addr;     /* c= address (all-zero for hold) */
 	const char *proto;     /* m= proto; NULL keeps the input's */
 	enum sdp_dir dir;      /* direction attribute to emit (NONE -> sendrecv) */
+	unsigned ptime;        /* nonzero: a=ptime:N replaces (or adds) the input's */
 	uint16_t rtcp_port;    /* a=rtcp:PORT; 0 omits the line */
 	bool rtcp_mux;         /* emit a=rtcp-mux */
 	unsigned strip;        /* SDP_STRIP_* */
@@ -154,7 +174,9 @@ struct sdp_out {
 
 /**
  * Write the rewritten SDP of @p in per @p out into @p buf.
- * @return bytes written (not NUL-terminated), or -ENOSPC.
+ * @return bytes written (not NUL-terminated); -ENOSPC when @p cap is too
+ *         small (nothing is written past @p cap); -EINVAL when an extra line
+ *         or proto contains CR/LF or @p in is out of bounds.
  */
 long sdp_write(const struct sdp_session *in, const struct sdp_out *out, char *buf, size_t cap);
 

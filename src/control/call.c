@@ -1,0 +1,473 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Call registry, lifecycle, flow programming and timeouts (control thread).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+
+#include "common/log.h"
+#include "control/call.h"
+#include "control/call_priv.h"
+#include "control/neigh.h"
+#include "control/ports.h"
+#include "dataplane/dp.h"
+
+#define CALL_HASH_SIZE 65536 /* buckets, power of two */
+
+struct calls_totals calls_totals;
+const struct sl_config *call_cfg;
+struct call_lif call_lifs[CFG_MAX_ADDRS];
+unsigned call_n_lifs;
+
+static struct call **call_hash;
+static struct call *call_head, *call_tail;
+static unsigned call_count;
+/* TSC <-> monotonic clock anchor, taken at init */
+static uint64_t anchor_tsc, anchor_mono_us;
+
+uint64_t
+call_mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+uint64_t
+call_real_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t
+call_tsc_to_mono_s(uint64_t tsc)
+{
+	uint64_t hz = rte_get_tsc_hz();
+
+	if (tsc == 0 || tsc < anchor_tsc || hz == 0)
+		return 0;
+	return (anchor_mono_us + (tsc - anchor_tsc) / (hz / 1000000u)) / 1000000u;
+}
+
+static uint32_t
+call_hash_of(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 16777619u;
+	return h & (CALL_HASH_SIZE - 1);
+}
+
+int
+calls_iface_find(const char *name, size_t len)
+{
+	unsigned i;
+
+	for (i = 0; i < call_n_lifs; i++)
+		if (strlen(call_lifs[i].name) == len && memcmp(call_lifs[i].name, name, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+calls_init(const struct sl_config *cfg)
+{
+	struct timespec ts;
+	unsigned i;
+	int l;
+
+	call_cfg = cfg;
+	call_n_lifs = 0;
+	for (i = 0; i < cfg->n_ifaces; i++) {
+		const struct cfg_iface *ci = &cfg->ifaces[i];
+
+		l = calls_iface_find(ci->name, strlen(ci->name));
+		if (l < 0) {
+			l = (int)call_n_lifs++;
+			memset(&call_lifs[l], 0, sizeof(call_lifs[l]));
+			snprintf(call_lifs[l].name, sizeof(call_lifs[l].name), "%s", ci->name);
+			call_lifs[l].addr4 = call_lifs[l].addr6 = -1;
+		}
+		/* the first address of each family is the one media use */
+		if (ci->addr.family == AF_INET && call_lifs[l].addr4 < 0)
+			call_lifs[l].addr4 = (int)i;
+		if (ci->addr.family == AF_INET6 && call_lifs[l].addr6 < 0)
+			call_lifs[l].addr6 = (int)i;
+	}
+	call_hash = calloc(CALL_HASH_SIZE, sizeof(*call_hash));
+	if (call_hash == NULL)
+		return -ENOMEM;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	anchor_tsc = rte_rdtsc();
+	anchor_mono_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	return 0;
+}
+
+void
+calls_fini(void)
+{
+	while (call_head != NULL)
+		call_destroy(call_head, CALL_END_FORCED);
+	free(call_hash);
+	call_hash = NULL;
+}
+
+struct call *
+call_find(const char *call_id)
+{
+	struct call *c;
+
+	for (c = call_hash[call_hash_of(call_id)]; c != NULL; c = c->hnext)
+		if (strcmp(c->call_id, call_id) == 0)
+			return c;
+	return NULL;
+}
+
+struct call *
+call_create(const char *call_id, uint64_t now_us)
+{
+	struct call *c = calloc(1, sizeof(*c));
+	uint32_t h;
+
+	if (c == NULL)
+		return NULL;
+	c->call_id = strdup(call_id);
+	c->party[0].tag = strdup("");
+	c->party[1].tag = strdup("");
+	if (c->call_id == NULL || c->party[0].tag == NULL || c->party[1].tag == NULL) {
+		free(c->call_id);
+		free(c->party[0].tag);
+		free(c->party[1].tag);
+		free(c);
+		errno = ENOMEM;
+		return NULL;
+	}
+	c->created_us = now_us;
+	c->created_s = now_us / 1000000u;
+	c->created_mono = call_mono_s();
+	c->last_signal_s = c->created_s;
+	c->last_signal_mono = c->created_mono;
+	c->party[0].created_s = c->created_s;
+	c->party[1].created_s = c->created_s;
+	c->party[0].iface = c->party[1].iface = 0;
+	h = call_hash_of(call_id);
+	c->hnext = call_hash[h];
+	call_hash[h] = c;
+	c->prev = call_tail;
+	if (call_tail != NULL)
+		call_tail->next = c;
+	else
+		call_head = c;
+	call_tail = c;
+	call_count++;
+	calls_totals.managed++;
+	return c;
+}
+
+/* ---- flows ---- */
+
+static uint32_t
+sock_flow(const struct call_sock *s, unsigned comp)
+{
+	return dp_flow_index(s->addr_idx, (uint16_t)(s->port + comp));
+}
+
+static bool
+dir_sends(enum sdp_dir d)
+{
+	return d == SDP_DIR_NONE || d == SDP_DIR_SENDRECV || d == SDP_DIR_SENDONLY;
+}
+
+/* mailbox slots one media needs in the worst case (2 components x 2 sides) */
+#define CALL_MSGS_PER_MEDIA 4
+
+bool
+call_mbox_room(unsigned owner, unsigned n_media)
+{
+	/* keep a reserve so deletions (which cannot fail) always fit */
+	return dp_mbox_free(owner) >= n_media * CALL_MSGS_PER_MEDIA + 64;
+}
+
+/*
+ * Program the flows of @p m's socket (facing its party) so that what they
+ * receive leaves through @p peer's socket.
+ * @param reset  the socket is new: zero counters and take the endpoint
+ * @param expect_changed  the signalled endpoint changed: restart learning
+ */
+int
+call_media_push(const struct call_media *m, const struct call_media *peer, bool reset,
+	bool expect_changed)
+{
+	unsigned comp, ncomp = m->is_rtp ? 2 : 1;
+	struct dp_msg msg;
+	int rc = 0;
+
+	for (comp = 0; comp < ncomp; comp++) {
+		memset(&msg, 0, sizeof(msg));
+		msg.op = DP_OP_FLOW_SET;
+		msg.flow_idx = sock_flow(&m->sock, comp);
+		msg.gen = dp_next_gen();
+		msg.has = DP_HAS_FLAGS;
+		if (reset)
+			msg.has |= DP_HAS_RESET | DP_HAS_EXPECT | DP_HAS_LEARN;
+		else if (expect_changed)
+			msg.has |= DP_HAS_EXPECT | DP_HAS_LEARN;
+		msg.u.flow.flags = DP_F_ACTIVE;
+		if (comp == 1)
+			msg.u.flow.flags |= DP_F_RTCP;
+		if (!m->is_rtp)
+			msg.u.flow.flags |= DP_F_RAW;
+		if (m->strict)
+			msg.u.flow.flags |= DP_F_STRICT;
+		if (m->asym)
+			msg.u.flow.flags |= DP_F_ASYMMETRIC;
+		if (m->handover)
+			msg.u.flow.flags |= DP_F_HANDOVER;
+		if (!dir_sends(m->dir))
+			msg.u.flow.flags |= DP_F_NO_RTP_IN;
+		msg.u.flow.out_idx = sock_flow(&peer->sock, comp);
+		msg.u.flow.lport = (uint16_t)(m->sock.port + comp);
+		msg.u.flow.addr_idx = m->sock.addr_idx;
+		msg.u.flow.learn = m->learning;
+		msg.u.flow.expect = comp == 0 ? m->rtp : m->rtcp;
+		if (m->zero_addr)
+			memset(&msg.u.flow.expect, 0, sizeof(msg.u.flow.expect));
+		if (dp_send(m->sock.owner, &msg) < 0)
+			rc = -ENOBUFS;
+		if (msg.u.flow.expect.port != 0 && !sl_ip_is_any(&msg.u.flow.expect.ip))
+			neigh_resolve(m->sock.addr_idx, &msg.u.flow.expect.ip);
+	}
+	return rc;
+}
+
+/* Delete the flows of a socket and give its ports back once the owner applied it. */
+void
+call_sock_free(struct call_sock *s)
+{
+	struct dp_msg msg;
+	unsigned comp;
+
+	if (!s->allocated)
+		return;
+	for (comp = 0; comp < 2; comp++) {
+		memset(&msg, 0, sizeof(msg));
+		msg.op = DP_OP_FLOW_DEL;
+		msg.flow_idx = sock_flow(s, comp);
+		msg.gen = dp_next_gen();
+		if (dp_send(s->owner, &msg) < 0) {
+			/* mailbox full even with the reserve: leak the pair rather than reuse it live */
+			SL_ERR("ctl", "mailbox of worker %u full, port %u withheld", s->owner, s->port);
+			s->allocated = false;
+			return;
+		}
+	}
+	ports_release(s->addr_idx, s->port, s->owner, msg.gen);
+	s->allocated = false;
+}
+
+static void
+call_party_free(struct call_party *p)
+{
+	unsigned i;
+
+	for (i = 0; i < p->n_media; i++)
+		call_sock_free(&p->media[i].sock);
+	free(p->tag);
+	free(p->alias);
+	free(p->label);
+	free(p->via_branch);
+}
+
+void
+call_destroy(struct call *c, enum call_end why)
+{
+	struct call **pp;
+	uint64_t now = call_mono_s();
+
+	for (pp = &call_hash[call_hash_of(c->call_id)]; *pp != NULL; pp = &(*pp)->hnext) {
+		if (*pp == c) {
+			*pp = c->hnext;
+			break;
+		}
+	}
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		call_head = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	else
+		call_tail = c->prev;
+	call_count--;
+	calls_totals.ended[why]++;
+	calls_totals.total_duration_s += now - c->created_mono;
+	SL_INFO("ctl", "call %s destroyed (%s) after %llu s", c->call_id, call_end_name(why),
+		(unsigned long long)(now - c->created_mono));
+	call_party_free(&c->party[0]);
+	call_party_free(&c->party[1]);
+	free(c->call_id);
+	free(c);
+}
+
+const char *
+call_end_name(enum call_end why)
+{
+	static const char *const names[] = {"", "delete", "timeout", "silent timeout",
+		"offer timeout", "final timeout", "forced"};
+
+	return why <= CALL_END_FORCED ? names[why] : "?";
+}
+
+struct call *
+call_first(void)
+{
+	return call_head;
+}
+
+struct call *
+call_next(const struct call *c)
+{
+	return c->next;
+}
+
+unsigned
+calls_count(void)
+{
+	return call_count;
+}
+
+struct call_party *
+call_party_by_tag(struct call *c, const char *tag)
+{
+	unsigned i;
+
+	for (i = 0; i < 2; i++) {
+		struct call_party *p = &c->party[i];
+
+		if (strcmp(p->tag, tag) == 0 || (p->alias != NULL && strcmp(p->alias, tag) == 0))
+			return p;
+	}
+	return NULL;
+}
+
+void
+call_delete(struct call *c, unsigned delay_s, uint64_t now_s)
+{
+	if (delay_s == 0) {
+		call_destroy(c, CALL_END_DELETE);
+		return;
+	}
+	if (c->state != CALL_DELETED) {
+		c->state = CALL_DELETED;
+		c->destroy_at_mono = now_s + delay_s;
+	}
+}
+
+/* ---- timeouts ---- */
+
+uint64_t
+call_media_last_packet_mono(const struct call_media *m)
+{
+	struct dp_flow_view v;
+	uint64_t last = 0, t;
+	unsigned comp;
+
+	if (!m->sock.allocated)
+		return 0;
+	for (comp = 0; comp < (m->is_rtp ? 2u : 1u); comp++) {
+		dp_flow_read(m->sock.owner, sock_flow(&m->sock, comp), &v);
+		t = call_tsc_to_mono_s(v.last_rx_tsc);
+		if (t > last)
+			last = t;
+	}
+	return last;
+}
+
+uint64_t
+call_party_last_packet_s(const struct call_party *p)
+{
+	uint64_t last = 0, t;
+	unsigned i;
+
+	for (i = 0; i < p->n_media; i++) {
+		t = call_media_last_packet_mono(&p->media[i]);
+		if (t > last)
+			last = t;
+	}
+	return last;
+}
+
+/* @return why the call must end now, or CALL_END_NONE */
+static enum call_end
+call_expired(const struct call *c, uint64_t now)
+{
+	const struct sl_config *cfg = call_cfg;
+	bool any_stream = false, any_normal = false;
+	uint64_t last, t;
+	unsigned i, k;
+
+	if (cfg->final_timeout && now - c->created_mono >= cfg->final_timeout)
+		return CALL_END_FINAL_TIMEOUT;
+	if (!c->answered) {
+		last = c->last_signal_mono;
+		for (k = 0; k < 2; k++) {
+			t = call_party_last_packet_s(&c->party[k]);
+			if (t > last)
+				last = t;
+		}
+		return now - last >= cfg->offer_timeout ? CALL_END_OFFER_TIMEOUT : CALL_END_NONE;
+	}
+	for (k = 0; k < 2; k++) {
+		const struct call_party *p = &c->party[k];
+
+		for (i = 0; i < p->n_media; i++) {
+			const struct call_media *m = &p->media[i];
+			unsigned tmo;
+
+			if (!m->sock.allocated)
+				continue;
+			any_stream = true;
+			/* a party that said it does not send only needs to keep quiet */
+			tmo = dir_sends(m->dir) && !m->zero_addr ? cfg->timeout : cfg->silent_timeout;
+			if (tmo == cfg->timeout)
+				any_normal = true;
+			last = call_media_last_packet_mono(m);
+			if (last < c->last_signal_mono)
+				last = c->last_signal_mono;
+			if (now - last < tmo)
+				return CALL_END_NONE;
+		}
+	}
+	if (!any_stream)
+		return now - c->last_signal_mono >= cfg->timeout ? CALL_END_TIMEOUT : CALL_END_NONE;
+	return any_normal ? CALL_END_TIMEOUT : CALL_END_SILENT_TIMEOUT;
+}
+
+void
+calls_sweep(uint64_t now)
+{
+	struct call *c = call_head, *next;
+	enum call_end why;
+
+	while (c != NULL) {
+		next = c->next;
+		if (c->state == CALL_DELETED) {
+			if (now >= c->destroy_at_mono)
+				call_destroy(c, CALL_END_DELETE);
+		} else {
+			why = call_expired(c, now);
+			if (why != CALL_END_NONE)
+				call_destroy(c, why);
+		}
+		c = next;
+	}
+}

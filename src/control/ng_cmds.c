@@ -1,0 +1,468 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ng command handlers: turn a request dictionary into call actions and a
+ * reply (rtpengine-compat.md 1-3). Unknown keys and flags are ignored.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/log.h"
+#include "control/call.h"
+#include "control/call_priv.h"
+#include "control/call_stats.h"
+#include "control/neigh.h"
+#include "control/ng.h"
+#include "control/ports.h"
+#include "dataplane/dp.h"
+
+#define NG_SDP_MAX 60000 /* the reply SDP must fit one datagram */
+#define NG_LIST_DEFAULT 32
+
+static uint64_t ng_start_mono;
+
+/* value of the first present key among the spellings rtpengine accepts */
+static const struct ng_val *
+get2(const struct ng_val *d, const char *k1, const char *k2)
+{
+	const struct ng_val *v = ng_dict_get(d, k1);
+
+	return v != NULL ? v : ng_dict_get(d, k2);
+}
+
+static const char *
+get2_str(const struct ng_val *d, const char *k1, const char *k2)
+{
+	const struct ng_val *v = get2(d, k1, k2);
+
+	return v != NULL && v->type == NG_STR ? v->str.s : NULL;
+}
+
+/* flags compare case-insensitively with ' ' and '_' equal to '-' */
+static void
+norm(const char *s, size_t len, char *out, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; i < len && i + 1 < cap; i++) {
+		char ch = s[i];
+
+		out[i] = (ch == ' ' || ch == '_') ? '-' : (char)tolower((unsigned char)ch);
+	}
+	out[i] = '\0';
+}
+
+static bool
+list_has(const struct ng_val *list, const char *want)
+{
+	const struct ng_val *v;
+	char buf[64];
+
+	if (list == NULL || list->type != NG_LIST)
+		return false;
+	for (v = list->c.first; v != NULL; v = v->next) {
+		if (v->type != NG_STR)
+			continue;
+		norm(v->str.s, v->str.len, buf, sizeof(buf));
+		if (strcmp(buf, want) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int
+learning_from(const char *s)
+{
+	if (strcmp(s, "heuristic") == 0)
+		return CFG_LEARN_HEURISTIC;
+	if (strcmp(s, "delayed") == 0)
+		return CFG_LEARN_DELAYED;
+	if (strcmp(s, "immediate") == 0)
+		return CFG_LEARN_IMMEDIATE;
+	if (strcmp(s, "off") == 0)
+		return CFG_LEARN_OFF;
+	return -1;
+}
+
+/* Options of offer/answer. @return NULL or an error-reason. */
+static const char *
+parse_opts(struct ng_ctx *ctx, struct call_opts *o)
+{
+	const struct ng_val *req = ctx->req, *flags, *v, *e;
+	const char *s;
+	char buf[64];
+
+	memset(o, 0, sizeof(*o));
+	o->learning = -1;
+	o->iface_from = o->iface_to = -1;
+
+	flags = ng_dict_get(req, "flags");
+	if (flags != NULL && flags->type == NG_LIST) {
+		for (v = flags->c.first; v != NULL; v = v->next) {
+			if (v->type != NG_STR)
+				continue;
+			norm(v->str.s, v->str.len, buf, sizeof(buf));
+			if (strcmp(buf, "sip-source-address") == 0)
+				o->sip_source = true;
+			else if (strcmp(buf, "trust-address") == 0)
+				o->sip_source = false;
+			else if (strcmp(buf, "asymmetric") == 0)
+				o->asymmetric = true;
+			else if (strcmp(buf, "symmetric") == 0)
+				o->asymmetric = false;
+			else if (strcmp(buf, "strict-source") == 0)
+				o->strict_source = true;
+			else if (strcmp(buf, "media-handover") == 0)
+				o->media_handover = true;
+			else if (strcmp(buf, "port-latching") == 0)
+				o->port_latching = true;
+			else if (strcmp(buf, "no-port-latching") == 0)
+				o->port_latching = false;
+			else if (strcmp(buf, "replace-origin") == 0)
+				o->replace_origin = true;
+			else if (strncmp(buf, "endpoint-learning-", 18) == 0 &&
+				learning_from(buf + 18) >= 0)
+				o->learning = learning_from(buf + 18);
+			/* anything else: not ours, ignored like rtpengine does */
+		}
+	}
+	if (list_has(ng_dict_get(req, "replace"), "origin"))
+		o->replace_origin = true;
+
+	v = ng_dict_get(req, "direction");
+	if (v != NULL && v->type == NG_LIST && v->c.n >= 1) {
+		e = v->c.first;
+		if (e->type == NG_STR) {
+			o->iface_from = calls_iface_find(e->str.s, e->str.len);
+			if (o->iface_from < 0)
+				return "Unknown interface in direction";
+		}
+		e = e->next;
+		if (e != NULL && e->type == NG_STR) {
+			o->iface_to = calls_iface_find(e->str.s, e->str.len);
+			if (o->iface_to < 0)
+				return "Unknown interface in direction";
+		}
+	}
+
+	v = get2(req, "received-from", "received from");
+	if (v != NULL) {
+		e = v->type == NG_LIST ? (v->c.n >= 2 ? v->c.first->next : NULL) : v;
+		if (e == NULL || e->type != NG_STR || sl_ip_parse(e->str.s, &o->received_from) < 0)
+			return "Invalid received-from address";
+		o->has_received_from = true;
+	}
+
+	s = get2_str(req, "address-family", "address family");
+	if (s != NULL) {
+		if (strcasecmp(s, "IP4") == 0)
+			o->family = AF_INET;
+		else if (strcasecmp(s, "IP6") == 0)
+			o->family = AF_INET6;
+		else
+			return "Invalid address family";
+	}
+	s = get2_str(req, "media-address", "media address");
+	if (s != NULL) {
+		if (sl_ip_parse(s, &o->media_address) < 0)
+			return "Invalid media address";
+		o->has_media_address = true;
+	}
+	s = get2_str(req, "endpoint-learning", "endpoint learning");
+	if (s != NULL) {
+		o->learning = learning_from(s);
+		if (o->learning < 0)
+			return "Invalid endpoint-learning mode";
+	}
+	o->label = get2_str(req, "label", "from-label");
+	o->via_branch = get2_str(req, "via-branch", "via branch");
+	return NULL;
+}
+
+static int
+set_str(char **dst, const char *src)
+{
+	char *n;
+
+	if (src == NULL)
+		return 0;
+	n = strdup(src);
+	if (n == NULL)
+		return -ENOMEM;
+	free(*dst);
+	*dst = n;
+	return 0;
+}
+
+void
+ng_cmd_ping(struct ng_ctx *ctx)
+{
+	ctx->result = "pong";
+}
+
+/* offer and answer share everything but how the parties are found */
+static void
+offer_answer(struct ng_ctx *ctx, bool answer)
+{
+	const char *call_id = ng_dict_get_str(ctx->req, "call-id", NULL);
+	const char *from_tag = ng_dict_get_str(ctx->req, "from-tag", NULL);
+	const char *to_tag = ng_dict_get_str(ctx->req, "to-tag", NULL);
+	const char *sdp, *err = NULL;
+	struct call_party *from, *to;
+	struct call_opts o;
+	struct call *c;
+	size_t sdp_len;
+	bool created = false;
+	char *out;
+	long len;
+
+	sdp = ng_dict_get_str(ctx->req, "sdp", &sdp_len);
+	if (sdp == NULL || sdp_len == 0) {
+		ctx->error = "No SDP body in message";
+		return;
+	}
+	if (call_id == NULL || call_id[0] == '\0') {
+		ctx->error = "No call-id in message";
+		return;
+	}
+	if (from_tag == NULL || from_tag[0] == '\0') {
+		ctx->error = "No from-tag in message";
+		return;
+	}
+	if (answer && (to_tag == NULL || to_tag[0] == '\0')) {
+		ctx->error = "No to-tag in message";
+		return;
+	}
+	ctx->error = parse_opts(ctx, &o);
+	if (ctx->error != NULL)
+		return;
+
+	c = call_find(call_id);
+	if (c == NULL) {
+		if (answer) {
+			ctx->error = "Unknown call-id";
+			return;
+		}
+		c = call_create(call_id, ctx->now_real_us);
+		if (c == NULL) {
+			ctx->error = "Out of memory";
+			return;
+		}
+		created = true;
+	}
+	if (!answer) {
+		from = call_party_by_tag(c, from_tag);
+		if (from == NULL) {
+			if (c->party[0].tag[0] == '\0')
+				from = &c->party[0];
+			else if (c->party[1].tag[0] == '\0' && c->party[1].n_media == 0)
+				from = &c->party[1];
+			if (from == NULL || set_str(&from->tag, from_tag) < 0) {
+				ctx->error = "Invalid dialogue association";
+				return;
+			}
+		}
+		to = call_other(c, from);
+		if (to_tag != NULL && to_tag[0] != '\0' && to->tag[0] == '\0')
+			set_str(&to->tag, to_tag);
+	} else {
+		to = call_party_by_tag(c, from_tag);
+		if (to == NULL) {
+			ctx->error = "Invalid dialogue association";
+			return;
+		}
+		from = call_other(c, to);
+		if (from->tag[0] == '\0') {
+			set_str(&from->tag, to_tag);
+		} else if (strcmp(from->tag, to_tag) != 0 &&
+			(from->alias == NULL || strcmp(from->alias, to_tag) != 0)) {
+			/* an unseen to-tag (forked answer) aliases the answering party */
+			set_str(&from->alias, to_tag);
+		}
+	}
+	set_str(&from->label, o.label);
+	set_str(&from->via_branch, o.via_branch);
+	if (c->state == CALL_DELETED)
+		c->state = CALL_ACTIVE; /* re-signalled during delete-delay: alive again */
+	c->last_signal_s = ctx->now_real_us / 1000000u;
+	c->last_signal_mono = ctx->now_mono;
+
+	out = sl_arena_alloc(ctx->arena, NG_SDP_MAX);
+	if (out == NULL) {
+		ctx->error = "Out of memory";
+		return;
+	}
+	len = call_sdp_apply(c, from, to, answer, sdp, sdp_len, &o, out, NG_SDP_MAX, &err);
+	if (len < 0) {
+		ctx->error = err != NULL ? err : "Error rewriting SDP";
+		if (created || len == -ENOSPC) {
+			/* no half-made calls: a failed new call (or ports gone) is destroyed */
+			if (created)
+				calls_totals.rejected++;
+			call_destroy(c, created ? CALL_END_NONE : CALL_END_FORCED);
+		}
+		return;
+	}
+	ng_dict_add_strn(ctx->arena, ctx->reply, "sdp", out, (size_t)len);
+}
+
+void
+ng_cmd_offer(struct ng_ctx *ctx)
+{
+	offer_answer(ctx, false);
+}
+
+void
+ng_cmd_answer(struct ng_ctx *ctx)
+{
+	offer_answer(ctx, true);
+}
+
+void
+ng_cmd_delete(struct ng_ctx *ctx)
+{
+	const char *call_id = ng_dict_get_str(ctx->req, "call-id", NULL);
+	const char *from_tag = ng_dict_get_str(ctx->req, "from-tag", NULL);
+	const struct ng_val *flags = ng_dict_get(ctx->req, "flags");
+	struct call *c;
+	int64_t delay = call_cfg->delete_delay;
+	int rc;
+
+	if (call_id == NULL || call_id[0] == '\0') {
+		ctx->error = "No call-id in message";
+		return;
+	}
+	c = call_find(call_id);
+	if (c != NULL && from_tag != NULL && from_tag[0] != '\0' &&
+		call_party_by_tag(c, from_tag) == NULL)
+		c = NULL;
+	if (c == NULL) {
+		if (list_has(flags, "fatal"))
+			ctx->error = "Call-ID not found or tags didn't match";
+		else
+			ctx->warning = "Call-ID not found or tags didn't match";
+		return;
+	}
+	rc = ng_dict_get_int(ctx->req, "delete delay", &delay);
+	if (rc == -ENOENT)
+		rc = ng_dict_get_int(ctx->req, "delete-delay", &delay);
+	if (rc == -EINVAL || delay < 0)
+		delay = call_cfg->delete_delay;
+	if (!list_has(flags, "fast"))
+		call_stats_build(ctx->arena, ctx->reply, c, ctx->now_mono, ctx->now_real_us, NULL);
+	call_delete(c, (unsigned)delay, ctx->now_mono);
+}
+
+void
+ng_cmd_query(struct ng_ctx *ctx)
+{
+	const char *call_id = ng_dict_get_str(ctx->req, "call-id", NULL);
+	struct call *c;
+
+	if (call_id == NULL || call_id[0] == '\0') {
+		ctx->error = "No call-id in message";
+		return;
+	}
+	c = call_find(call_id);
+	if (c == NULL) {
+		ctx->error = "Unknown call-id";
+		return;
+	}
+	call_stats_build(ctx->arena, ctx->reply, c, ctx->now_mono, ctx->now_real_us, NULL);
+}
+
+void
+ng_cmd_list(struct ng_ctx *ctx)
+{
+	int64_t limit = NG_LIST_DEFAULT;
+	struct ng_val *list = ng_dict_add_list(ctx->arena, ctx->reply, "calls");
+	struct call *c;
+	int64_t n = 0;
+
+	if (ng_dict_get_int(ctx->req, "limit", &limit) < 0 || limit < 0)
+		limit = NG_LIST_DEFAULT;
+	for (c = call_first(); c != NULL && n < limit; c = call_next(c), n++)
+		ng_list_add_str(ctx->arena, list, c->call_id);
+}
+
+static void
+add_u64(struct sl_arena *a, struct ng_val *d, const char *k, uint64_t v)
+{
+	ng_dict_add_int(a, d, k, (int64_t)v);
+}
+
+void
+ng_cmd_statistics(struct ng_ctx *ctx)
+{
+	struct sl_arena *a = ctx->arena;
+	struct ng_val *st = ng_dict_add_dict(a, ctx->reply, "statistics");
+	struct ng_val *cur, *tot, *ctl, *dpd, *ifs, *wl;
+	const struct calls_totals *t = &calls_totals;
+	struct dp_stats ds;
+	uint64_t busy, idle, ended = 0;
+	unsigned i, w;
+
+	if (ng_start_mono == 0)
+		ng_start_mono = ctx->now_mono;
+	cur = ng_dict_add_dict(a, st, "currentstatistics");
+	add_u64(a, cur, "sessionsown", calls_count());
+	add_u64(a, cur, "sessionsforeign", 0);
+	add_u64(a, cur, "sessionstotal", calls_count());
+	add_u64(a, cur, "transcodedmedia", 0);
+
+	dp_stats_total(&ds);
+	tot = ng_dict_add_dict(a, st, "totalstatistics");
+	ng_dict_add_str(a, tot, "uptime",
+		sl_arena_printf(a, "%llu", (unsigned long long)(ctx->now_mono - ng_start_mono)));
+	add_u64(a, tot, "managedsessions", t->managed);
+	add_u64(a, tot, "rejectedsessions", t->rejected);
+	add_u64(a, tot, "timeoutsessions", t->ended[CALL_END_TIMEOUT]);
+	add_u64(a, tot, "silenttimeoutsessions", t->ended[CALL_END_SILENT_TIMEOUT]);
+	add_u64(a, tot, "finaltimeoutsessions", t->ended[CALL_END_FINAL_TIMEOUT]);
+	add_u64(a, tot, "offertimeoutsessions", t->ended[CALL_END_OFFER_TIMEOUT]);
+	add_u64(a, tot, "regularterminatedsessions", t->ended[CALL_END_DELETE]);
+	add_u64(a, tot, "forcedterminatedsessions", t->ended[CALL_END_FORCED]);
+	add_u64(a, tot, "relayedpackets", ds.fwd_pkts);
+	add_u64(a, tot, "relayedbytes", ds.fwd_bytes);
+	add_u64(a, tot, "relayedpacketerrors", ds.drop_strict + ds.drop_no_dest + ds.drop_blackhole);
+	for (i = CALL_END_DELETE; i <= CALL_END_FORCED; i++)
+		ended += t->ended[i];
+	add_u64(a, tot, "avgcallduration", ended ? t->total_duration_s / ended : 0);
+	add_u64(a, tot, "totalcallsduration", t->total_duration_s);
+
+	ctl = ng_dict_add_dict(a, st, "controlstatistics");
+	for (i = 0; i < NG_CMD_COUNT; i++)
+		add_u64(a, ctl, sl_arena_printf(a, "total%scount", ng_cmd_name(i)),
+			ng_counters.requests[i]);
+	add_u64(a, ctl, "totalerrorcount", ng_counters.malformed);
+	add_u64(a, ctl, "totalduplicatecount", ng_counters.duplicates);
+
+	/* sluice's own: data-plane counters, per worker cycles, interfaces */
+	dpd = ng_dict_add_dict(a, st, "dataplane");
+#define NG_DP_ADD(name, desc) add_u64(a, dpd, #name, ds.name);
+	DP_STATS_LIST(NG_DP_ADD)
+#undef NG_DP_ADD
+	add_u64(a, dpd, "neighbours", neigh_count());
+	wl = ng_dict_add_list(a, dpd, "workers");
+	for (w = 0; w < dp_conf.n_workers; w++) {
+		struct ng_val *wd = ng_list_add(wl, ng_new_dict(a));
+
+		dp_worker_cycles(w, &busy, &idle);
+		add_u64(a, wd, "lcore", dp_conf.worker_lcore[w]);
+		add_u64(a, wd, "busy_cycles", busy);
+		add_u64(a, wd, "idle_cycles", idle);
+	}
+	ifs = ng_dict_add_list(a, st, "interfaces");
+	for (i = 0; i < call_cfg->n_ifaces; i++) {
+		struct ng_val *d = ng_list_add(ifs, ng_new_dict(a));
+		char buf[SL_ADDRSTRLEN];
+
+		ng_dict_add_str(a, d, "name", call_cfg->ifaces[i].name);
+		ng_dict_add_str(a, d, "address",
+			sl_ip_fmt(&call_cfg->ifaces[i].addr, buf, sizeof(buf)));
+		add_u64(a, d, "ports_free", (uint64_t)ports_free_count(i) * 2);
+		add_u64(a, d, "ports_used", (uint64_t)(ports_total(i) - ports_free_count(i)) * 2);
+	}
+}

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SL_DP_H
+#define SL_DP_H
+
+/**
+ * @file
+ * The data plane as the rest of sluice sees it: start-up and shutdown, the
+ * owner function, the mailboxes to the workers and read-only views of their
+ * flow tables and counters.
+ *
+ * Threads: dp_init/dp_start/dp_stop/dp_fini run on the main lcore before
+ * and after the control loop. Every other function here is for the control
+ * thread only (single producer of each mailbox).
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "common/addr.h"
+#include "dataplane/dp_flow.h"
+#include "dataplane/dp_stats.h"
+
+#define DP_MAX_WORKERS 16
+#define DP_MAX_PORTS 8
+#define DP_MAX_ADDRS 32
+
+struct sl_config;
+
+/** One local address; RO after launch. */
+struct dp_addr {
+	struct sl_ip ip;
+	uint8_t prefixlen;
+	uint16_t port_id; /* DPDK port this address lives on */
+	bool has_gw;
+	struct sl_ip gw;  /* next hop for peers outside ip/prefixlen */
+};
+
+/** Static configuration; RO after launch, workers bind pointers into it. */
+struct dp_conf {
+	unsigned n_workers;
+	unsigned worker_lcore[DP_MAX_WORKERS];
+	uint16_t n_ports;                             /* ports 0..n_ports-1 in use */
+	struct rte_ether_addr port_mac[DP_MAX_PORTS];
+	bool port_virtual[DP_MAX_PORTS];              /* vdev (af_packet, tap, ring...) */
+	unsigned n_addrs;
+	struct dp_addr addrs[DP_MAX_ADDRS];
+	uint16_t port_min, port_max;                  /* relay port range, inclusive */
+	uint32_t flows_per_addr;                      /* table slots per address per worker */
+	uint32_t flows_per_worker;                    /* n_addrs * flows_per_addr */
+	bool adaptive;                                /* sleep when idle (small machines) */
+	unsigned idle_sleep_us;
+	uint64_t tsc_hz;
+	uint64_t learn_window_tsc;                    /* endpoint-learning window (3 s) */
+	unsigned mbufs;
+};
+
+extern struct dp_conf dp_conf;
+
+/**
+ * Probe the DPDK ports named by the configuration, create pools, rings and
+ * flow tables. EAL must be initialised.
+ * @param err  one line describing the failure
+ * @return 0, -EINVAL (configuration does not match the ports/lcores),
+ *         -ENOMEM, or a negative DPDK error.
+ */
+int dp_init(const struct sl_config *cfg, char *err, size_t errlen);
+
+/** Launch the worker loops on their lcores. @return 0 or -errno. */
+int dp_start(void);
+
+/** Ask the workers to stop and wait for them. */
+void dp_stop(void);
+
+/** Stop and close the ports, free everything dp_init made. */
+void dp_fini(void);
+
+/** Worker that owns local UDP port @p lport (same function steers packets). */
+static inline unsigned
+dp_owner(uint16_t lport)
+{
+	return ((unsigned)lport >> 1) % dp_conf.n_workers;
+}
+
+/** Index of the flow for (@p addr_idx, @p lport) inside its owner's table. */
+static inline uint32_t
+dp_flow_index(unsigned addr_idx, uint16_t lport)
+{
+	unsigned n = dp_conf.n_workers;
+	uint32_t k = ((uint32_t)lport >> 1) / n - ((uint32_t)dp_conf.port_min >> 1) / n;
+
+	return (uint32_t)addr_idx * dp_conf.flows_per_addr + k * 2 + (lport & 1);
+}
+
+/**
+ * Queue @p m for @p worker. The message is copied.
+ * @return 0, or -ENOBUFS if the mailbox is full (back-pressure: the caller
+ *         must fail the request rather than wait).
+ */
+int dp_send(unsigned worker, struct dp_msg *m);
+
+/** Same message to every worker (neighbour updates). @return 0 or -ENOBUFS. */
+int dp_send_all(struct dp_msg *m);
+
+/** Allocate the next control generation (monotonic, starts at 1). */
+uint64_t dp_next_gen(void);
+
+/** Highest generation @p worker has applied. */
+uint64_t dp_applied_gen(unsigned worker);
+
+/** Free slots in @p worker's mailbox. */
+unsigned dp_mbox_free(unsigned worker);
+
+/** Consistent copy of what the control thread reads from a flow. */
+struct dp_flow_view {
+	uint32_t flags;
+	uint8_t learn_state;
+	struct sl_ep dest;
+	struct sl_ep learned;
+	uint64_t pkts, bytes, errors, pkts_out, bytes_out;
+	uint64_t last_rx_tsc;
+};
+
+/** Read flow @p idx of @p worker (seqlock-consistent for the endpoints). */
+void dp_flow_read(unsigned worker, uint32_t idx, struct dp_flow_view *v);
+
+/**
+ * Take up to @p n packets the workers punted to the control thread (ARP,
+ * NDP, STUN, DTLS, unknown). Each mbuf's port field is the ingress port;
+ * the caller frees them.
+ */
+unsigned dp_punt_take(struct rte_mbuf **pkts, unsigned n);
+
+/**
+ * Transmit a packet built by the control thread (ARP/NDP requests, later
+ * STUN/DTLS) through a worker's tx queue on port m->port.
+ * @return 0, or -ENOBUFS (packet freed).
+ */
+int dp_ctl_tx(unsigned worker, struct rte_mbuf *m);
+
+/** Allocate an mbuf from the data plane's pool (control thread). */
+struct rte_mbuf *dp_ctl_alloc(void);
+
+/** Sum of every worker's counters. */
+void dp_stats_total(struct dp_stats *out);
+
+/** One worker's counters (a snapshot). */
+void dp_stats_worker(unsigned worker, struct dp_stats *out);
+
+/** TSC cycles the worker spent on polls that found work / found nothing. */
+void dp_worker_cycles(unsigned worker, uint64_t *busy, uint64_t *idle);
+
+/** Index of local address @p ip in dp_conf.addrs, or -1. */
+int dp_addr_find(const struct sl_ip *ip);
+
+#endif /* SL_DP_H */

@@ -1,0 +1,449 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The per-packet path of a worker: parse, find the flow, learn the
+ * endpoint, rewrite and queue for transmit. Everything here runs on a
+ * worker lcore: no locks, no syscalls, no allocation.
+ */
+#include <netinet/in.h>
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_prefetch.h>
+#include <rte_udp.h>
+
+#include "control/config.h"
+#include "dataplane/dp_priv.h"
+
+/* Per-packet context: inputs filled by the parser, used by the stages. */
+struct dp_pkt {
+	struct rte_mbuf *m;
+	const struct rte_ether_hdr *eth;
+	uint8_t family;
+	int addr_idx;        /* local address the packet was sent to */
+	unsigned l4_off;     /* offset of the UDP header */
+	struct sl_ep src;    /* remote endpoint it came from */
+	uint16_t dport;      /* local port */
+	uint16_t plen;       /* UDP payload length */
+};
+
+/* heuristic learning: how well a source matches the signalled endpoint */
+static inline uint8_t
+dp_match_score(const struct sl_ep *src, const struct sl_ep *expect)
+{
+	bool ip = sl_ip_eq(&src->ip, &expect->ip);
+	bool port = src->port == expect->port;
+
+	if (ip && port)
+		return 3;
+	if (ip)
+		return 2;
+	if (port)
+		return 1;
+	return 0;
+}
+
+/* Latch on @p src. Writes dest/learned under the seqlock the control thread reads. */
+static inline void
+dp_set_learned(struct dp_flow *f, const struct sl_ep *src, const struct rte_ether_addr *smac)
+{
+	__atomic_store_n(&f->peer_seq, f->peer_seq + 1, __ATOMIC_RELAXED);
+	rte_smp_wmb();
+	f->learned = *src;
+	if (!(f->flags & DP_F_ASYMMETRIC)) {
+		f->dest = *src;
+		f->dst_mac = *smac;
+		f->mac_src = DP_MAC_PACKET;
+	}
+	rte_smp_wmb();
+	__atomic_store_n(&f->peer_seq, f->peer_seq + 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * Endpoint learning (rtpengine-compat.md 5.2). @return false when the packet
+ * must be dropped (strict source).
+ */
+static inline bool
+dp_learn(struct dp_lcore *lc, struct dp_flow *f, const struct dp_pkt *p, bool stray_rtcp)
+{
+	uint8_t score;
+
+	if (likely(f->learn_state == DP_LS_CONFIRMED)) {
+		if (likely(sl_ep_eq(&p->src, &f->learned)))
+			return true;
+		if (f->flags & DP_F_HANDOVER) {
+			dp_set_learned(f, &p->src, &p->eth->src_addr);
+			return true;
+		}
+		return !(f->flags & DP_F_STRICT);
+	}
+	/* RTCP arriving on an RTP port never decides where RTP goes */
+	if (stray_rtcp)
+		return true;
+
+	switch (f->learn) {
+	case CFG_LEARN_IMMEDIATE:
+		dp_set_learned(f, &p->src, &p->eth->src_addr);
+		f->learn_state = DP_LS_CONFIRMED;
+		return true;
+	case CFG_LEARN_DELAYED:
+		dp_set_learned(f, &p->src, &p->eth->src_addr);
+		if (lc->now_tsc >= f->learn_until_tsc)
+			f->learn_state = DP_LS_CONFIRMED;
+		return true;
+	case CFG_LEARN_HEURISTIC:
+		if (lc->now_tsc >= f->learn_until_tsc) {
+			/* window over: confirm the best source seen, or this one */
+			if (f->learned.port == 0)
+				dp_set_learned(f, &p->src, &p->eth->src_addr);
+			f->learn_state = DP_LS_CONFIRMED;
+			return sl_ep_eq(&p->src, &f->learned) || !(f->flags & DP_F_STRICT);
+		}
+		score = dp_match_score(&p->src, &f->expect);
+		if (f->learned.port == 0 || score >= f->learn_score) {
+			if (!sl_ep_eq(&p->src, &f->learned))
+				dp_set_learned(f, &p->src, &p->eth->src_addr);
+			f->learn_score = score;
+		}
+		if (score == 3)
+			f->learn_state = DP_LS_CONFIRMED;
+		return true;
+	default: /* off: confirmed when set, never here */
+		return true;
+	}
+}
+
+/* Next-hop MAC for packets leaving through @p o, or NULL if unresolved. */
+static inline const struct rte_ether_addr *
+dp_out_mac(struct dp_lcore *lc, struct dp_flow *o, const struct dp_addr *a)
+{
+	const struct rte_ether_addr *mac;
+	const struct sl_ip *nh = &o->dest.ip;
+
+	if (o->mac_src == DP_MAC_PACKET ||
+		(o->mac_src == DP_MAC_NEIGH && o->mac_gen == lc->neigh_gen))
+		return &o->dst_mac;
+	if (a->has_gw && !sl_ip_same_prefix(nh, &a->ip, a->prefixlen))
+		nh = &a->gw;
+	mac = dp_neigh_lookup(lc, a->port_id, nh);
+	if (mac == NULL)
+		return NULL;
+	o->dst_mac = *mac;
+	o->mac_src = DP_MAC_NEIGH;
+	o->mac_gen = lc->neigh_gen;
+	return &o->dst_mac;
+}
+
+/*
+ * Send the payload of @p p out through flow @p o: strip the old headers,
+ * write fresh Ethernet/IP/UDP headers for the other leg (which may be of the
+ * other address family) and queue it.
+ */
+static void
+dp_forward(struct dp_lcore *lc, struct dp_pkt *p, struct dp_flow *o)
+{
+	const struct dp_addr *a = &dp_conf.addrs[o->addr_idx];
+	const struct rte_ether_addr *mac;
+	struct rte_mbuf *m = p->m;
+	struct rte_ether_hdr *eth;
+	struct rte_udp_hdr *udp;
+	unsigned hl;
+
+	if (unlikely(!(o->flags & DP_F_ACTIVE))) {
+		DP_STAT(lc, drop_no_flow);
+		goto drop;
+	}
+	if (unlikely(o->dest.port == 0 || sl_ip_is_any(&o->dest.ip) ||
+		     o->dest.ip.family != a->ip.family)) {
+		DP_STAT(lc, drop_no_dest);
+		goto drop;
+	}
+	mac = dp_out_mac(lc, o, a);
+	if (unlikely(mac == NULL)) {
+		DP_STAT(lc, drop_no_neigh);
+		goto drop;
+	}
+
+	hl = sizeof(*eth) + (a->ip.family == AF_INET6 ? sizeof(struct rte_ipv6_hdr) :
+		sizeof(struct rte_ipv4_hdr)) + sizeof(*udp);
+	rte_pktmbuf_adj(m, (uint16_t)(p->l4_off + sizeof(*udp)));
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, (uint16_t)hl);
+	if (unlikely(eth == NULL)) {
+		DP_STAT(lc, drop_too_big);
+		goto drop;
+	}
+	rte_ether_addr_copy(mac, &eth->dst_addr);
+	rte_ether_addr_copy(&dp_conf.port_mac[a->port_id], &eth->src_addr);
+	if (a->ip.family == AF_INET) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+
+		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+		ip->version_ihl = RTE_IPV4_VHL_DEF;
+		ip->type_of_service = 0;
+		ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + sizeof(*udp) + p->plen);
+		ip->packet_id = 0; /* atomic datagram (DF set): RFC 6864 */
+		ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+		ip->time_to_live = 64;
+		ip->next_proto_id = IPPROTO_UDP;
+		ip->src_addr = sl_ip_v4(&a->ip);
+		ip->dst_addr = sl_ip_v4(&o->dest.ip);
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		udp = (struct rte_udp_hdr *)(ip + 1);
+		udp->src_port = rte_cpu_to_be_16(o->lport);
+		udp->dst_port = rte_cpu_to_be_16(o->dest.port);
+		udp->dgram_len = rte_cpu_to_be_16(sizeof(*udp) + p->plen);
+		udp->dgram_cksum = 0;
+		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+	} else {
+		struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)(eth + 1);
+
+		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+		ip6->vtc_flow = rte_cpu_to_be_32(6u << 28);
+		ip6->payload_len = rte_cpu_to_be_16(sizeof(*udp) + p->plen);
+		ip6->proto = IPPROTO_UDP;
+		ip6->hop_limits = 64;
+		memcpy(ip6->src_addr, a->ip.a, 16);
+		memcpy(ip6->dst_addr, o->dest.ip.a, 16);
+		udp = (struct rte_udp_hdr *)(ip6 + 1);
+		udp->src_port = rte_cpu_to_be_16(o->lport);
+		udp->dst_port = rte_cpu_to_be_16(o->dest.port);
+		udp->dgram_len = ip6->payload_len;
+		udp->dgram_cksum = 0;
+		udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip6, udp);
+	}
+	DP_CNT_ADD(o->pkts_out, 1);
+	DP_CNT_ADD(o->bytes_out, p->plen);
+	DP_STAT(lc, fwd_pkts);
+	DP_CNT_ADD(lc->stats.fwd_bytes, p->plen);
+	dp_tx(lc, m, a->port_id);
+	return;
+drop:
+	dp_drop(m);
+}
+
+/* UDP addressed to one of our addresses. Consumes the packet. */
+static void
+dp_udp_input(struct dp_lcore *lc, struct dp_pkt *p)
+{
+	struct rte_mbuf *m = p->m;
+	const struct rte_udp_hdr *udp;
+	const uint8_t *pl;
+	struct dp_flow *f;
+	unsigned owner, ulen;
+	bool rtcp_pt;
+
+	if (unlikely(m->data_len < p->l4_off + sizeof(*udp))) {
+		DP_STAT(lc, drop_udp_bad);
+		goto drop;
+	}
+	udp = rte_pktmbuf_mtod_offset(m, const struct rte_udp_hdr *, p->l4_off);
+	ulen = rte_be_to_cpu_16(udp->dgram_len);
+	if (unlikely(ulen < sizeof(*udp) || p->l4_off + ulen > m->data_len)) {
+		DP_STAT(lc, drop_udp_bad);
+		goto drop;
+	}
+	p->dport = rte_be_to_cpu_16(udp->dst_port);
+	p->src.port = rte_be_to_cpu_16(udp->src_port);
+	p->plen = (uint16_t)(ulen - sizeof(*udp));
+	if (unlikely(p->dport < dp_conf.port_min || p->dport > dp_conf.port_max)) {
+		DP_STAT(lc, drop_no_flow);
+		goto drop;
+	}
+	owner = dp_owner(p->dport);
+	if (owner != lc->id) {
+		/* the owner lcore is the only writer of this flow: hand it over */
+		if (rte_ring_enqueue(dp_lcores[owner]->handoff, m) != 0) {
+			DP_STAT(lc, drop_handoff_full);
+			goto drop;
+		}
+		DP_STAT(lc, handoff_out);
+		return;
+	}
+	f = &lc->flows[dp_flow_index((unsigned)p->addr_idx, p->dport)];
+	if (unlikely(!(f->flags & DP_F_ACTIVE))) {
+		DP_STAT(lc, drop_no_flow);
+		goto drop;
+	}
+	pl = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l4_off + sizeof(*udp));
+	if (unlikely(f->flags & DP_F_RAW)) {
+		/* non-RTP media (T.38 udptl...): relay whatever arrives */
+		rtcp_pt = false;
+		goto learn;
+	}
+	/* RFC 7983 demultiplexing on the first byte */
+	if (unlikely(p->plen < 4 || pl[0] < 128 || pl[0] > 191)) {
+		if (p->plen > 0 && (pl[0] <= 3 || (pl[0] >= 20 && pl[0] <= 63))) {
+			dp_punt(lc, m); /* STUN or DTLS: the control thread's business */
+			return;
+		}
+		DP_STAT(lc, drop_unknown);
+		DP_CNT_ADD(f->errors, 1);
+		goto drop;
+	}
+	/* RTCP packet types 194..223 (RFC 5761: SR/RR/SDES/BYE/APP/FB/XR...) */
+	rtcp_pt = pl[1] >= 194 && pl[1] <= 223;
+	if (unlikely(!rtcp_pt && (f->flags & DP_F_NO_RTP_IN))) {
+		DP_STAT(lc, drop_blackhole);
+		DP_CNT_ADD(f->errors, 1);
+		goto drop;
+	}
+learn:
+	if (unlikely(!dp_learn(lc, f, p, rtcp_pt && !(f->flags & DP_F_RTCP)))) {
+		DP_STAT(lc, drop_strict);
+		DP_CNT_ADD(f->errors, 1);
+		goto drop;
+	}
+	DP_CNT_ADD(f->pkts, 1);
+	DP_CNT_ADD(f->bytes, p->plen);
+	__atomic_store_n(&f->last_rx_tsc, lc->now_tsc, __ATOMIC_RELAXED);
+	dp_forward(lc, p, &lc->flows[f->out_idx]);
+	return;
+drop:
+	dp_drop(m);
+}
+
+static void
+dp_ipv4_input(struct dp_lcore *lc, struct dp_pkt *p)
+{
+	struct rte_mbuf *m = p->m;
+	const struct rte_ipv4_hdr *ip;
+	unsigned ihl, tot, avail = m->data_len - sizeof(struct rte_ether_hdr);
+
+	if (unlikely(avail < sizeof(*ip)))
+		goto bad;
+	ip = (const struct rte_ipv4_hdr *)(p->eth + 1);
+	ihl = (ip->version_ihl & 0xf) * 4u;
+	tot = rte_be_to_cpu_16(ip->total_length);
+	if (unlikely((ip->version_ihl >> 4) != 4 || ihl < sizeof(*ip) || tot < ihl || tot > avail))
+		goto bad;
+	if (!(m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_GOOD) && rte_raw_cksum(ip, ihl) != 0xffff)
+		goto bad;
+	if (unlikely(ip->fragment_offset &
+		     rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))) {
+		DP_STAT(lc, drop_frag);
+		goto drop;
+	}
+	if (tot < avail) /* Ethernet padding */
+		rte_pktmbuf_trim(m, (uint16_t)(avail - tot));
+	p->addr_idx = dp_addr_find_v4(ip->dst_addr);
+	if (unlikely(p->addr_idx < 0)) {
+		DP_STAT(lc, drop_not_local);
+		goto drop;
+	}
+	switch (ip->next_proto_id) {
+	case IPPROTO_UDP:
+		p->family = AF_INET;
+		sl_ip_from_v4(&p->src.ip, ip->src_addr);
+		p->l4_off = sizeof(struct rte_ether_hdr) + ihl;
+		dp_udp_input(lc, p);
+		return;
+	case IPPROTO_ICMP:
+		dp_icmp4_input(lc, m, sizeof(struct rte_ether_hdr), ihl);
+		return;
+	default:
+		DP_STAT(lc, drop_proto);
+		goto drop;
+	}
+bad:
+	DP_STAT(lc, drop_ip_bad);
+drop:
+	dp_drop(m);
+}
+
+static void
+dp_ipv6_input(struct dp_lcore *lc, struct dp_pkt *p)
+{
+	struct rte_mbuf *m = p->m;
+	const struct rte_ipv6_hdr *ip6;
+	unsigned plen, avail = m->data_len - sizeof(struct rte_ether_hdr);
+
+	if (unlikely(avail < sizeof(*ip6)))
+		goto bad;
+	ip6 = (const struct rte_ipv6_hdr *)(p->eth + 1);
+	plen = rte_be_to_cpu_16(ip6->payload_len);
+	if (unlikely((rte_be_to_cpu_32(ip6->vtc_flow) >> 28) != 6 || plen > avail - sizeof(*ip6)))
+		goto bad;
+	if (plen < avail - sizeof(*ip6))
+		rte_pktmbuf_trim(m, (uint16_t)(avail - sizeof(*ip6) - plen));
+	if (unlikely(ip6->proto == IPPROTO_FRAGMENT)) {
+		DP_STAT(lc, drop_frag);
+		goto drop;
+	}
+	p->addr_idx = dp_addr_find_v6(ip6->dst_addr);
+	if (p->addr_idx < 0) {
+		/* neighbour solicitations go to the solicited-node multicast group */
+		if (ip6->proto == IPPROTO_ICMPV6 && ip6->dst_addr[0] == 0xff) {
+			dp_icmp6_input(lc, m, sizeof(struct rte_ether_hdr));
+			return;
+		}
+		DP_STAT(lc, drop_not_local);
+		goto drop;
+	}
+	switch (ip6->proto) {
+	case IPPROTO_UDP:
+		p->family = AF_INET6;
+		memset(&p->src.ip, 0, sizeof(p->src.ip));
+		p->src.ip.family = AF_INET6;
+		memcpy(p->src.ip.a, ip6->src_addr, 16);
+		p->l4_off = sizeof(struct rte_ether_hdr) + sizeof(*ip6);
+		dp_udp_input(lc, p);
+		return;
+	case IPPROTO_ICMPV6:
+		dp_icmp6_input(lc, m, sizeof(struct rte_ether_hdr));
+		return;
+	default:
+		DP_STAT(lc, drop_proto);
+		goto drop;
+	}
+bad:
+	DP_STAT(lc, drop_ip_bad);
+drop:
+	dp_drop(m);
+}
+
+static inline void
+dp_rx_one(struct dp_lcore *lc, struct rte_mbuf *m)
+{
+	struct dp_pkt p;
+
+	if (unlikely(m->nb_segs != 1 || m->data_len < sizeof(struct rte_ether_hdr))) {
+		DP_STAT(lc, drop_l2);
+		dp_drop(m);
+		return;
+	}
+	p.m = m;
+	p.eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	switch (p.eth->ether_type) {
+	case RTE_BE16(RTE_ETHER_TYPE_IPV4):
+		dp_ipv4_input(lc, &p);
+		break;
+	case RTE_BE16(RTE_ETHER_TYPE_IPV6):
+		dp_ipv6_input(lc, &p);
+		break;
+	case RTE_BE16(RTE_ETHER_TYPE_ARP):
+		dp_arp_input(lc, m);
+		break;
+	default:
+		DP_STAT(lc, drop_l2);
+		dp_drop(m);
+	}
+}
+
+void
+dp_burst(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, bool from_handoff)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		if (from_handoff) {
+			DP_STAT(lc, handoff_in);
+		} else {
+			DP_STAT(lc, rx_pkts);
+			DP_CNT_ADD(lc->stats.rx_bytes, pkts[i]->pkt_len);
+		}
+		dp_rx_one(lc, pkts[i]);
+	}
+}

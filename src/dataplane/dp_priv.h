@@ -71,6 +71,7 @@ extern unsigned dp_n_ports_used;
 /* dp_worker.c */
 int dp_worker_loop(void *arg);
 void dp_tx(struct dp_lcore *lc, struct rte_mbuf *m, uint16_t port);
+void dp_tx_flush(struct dp_lcore *lc);
 void dp_drop(struct rte_mbuf *m);
 void dp_punt(struct dp_lcore *lc, struct rte_mbuf *m);
 const struct rte_ether_addr *dp_neigh_lookup(struct dp_lcore *lc, uint16_t port,

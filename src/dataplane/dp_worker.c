@@ -38,6 +38,15 @@ dp_tx_flush_port(struct dp_lcore *lc, uint16_t port)
 }
 
 void
+dp_tx_flush(struct dp_lcore *lc)
+{
+	unsigned i;
+
+	for (i = 0; i < dp_n_ports_used; i++)
+		dp_tx_flush_port(lc, dp_ports_used[i]);
+}
+
+void
 dp_tx(struct dp_lcore *lc, struct rte_mbuf *m, uint16_t port)
 {
 	struct dp_txq *q = &RTE_PER_LCORE(dp_txq)[port];
@@ -262,8 +271,7 @@ dp_worker_loop(void *arg)
 			dp_tx(lc, pkts[i], pkts[i]->port);
 		}
 		work += n;
-		for (i = 0; i < dp_n_ports_used; i++)
-			dp_tx_flush_port(lc, dp_ports_used[i]);
+		dp_tx_flush(lc);
 		work += dp_mbox_drain(lc);
 
 		t1 = rte_rdtsc();
@@ -279,7 +287,6 @@ dp_worker_loop(void *arg)
 			DP_CNT_ADD(lc->idle_tsc, t1 - t0);
 		}
 	}
-	for (i = 0; i < dp_n_ports_used; i++)
-		dp_tx_flush_port(lc, dp_ports_used[i]);
+	dp_tx_flush(lc);
 	return 0;
 }

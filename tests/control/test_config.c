@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -138,7 +139,6 @@ check_defaults(const struct sl_config *c)
 	assert_int_equal(c->poll_mode, CFG_POLL_AUTO);
 	assert_int_equal(c->idle_sleep_us, 100);
 	assert_int_equal(c->mbufs, 8191);
-	assert_int_equal(c->n_gateways, 0);
 	assert_int_equal(c->n_listen_ng, 1);
 	assert_string_equal(ep_str(&c->listen_ng[0]), "127.0.0.1:2223");
 }
@@ -151,11 +151,13 @@ test_defaults(void **state)
 	cfg_defaults(&cfg);
 	check_defaults(&cfg);
 	assert_int_equal(cfg.n_ifaces, 0);
+	assert_int_equal(cfg.n_gateways, 0);
 
 	memset(&cfg, 0xa5, sizeof(cfg));
 	assert_int_equal(LOAD(&cfg, err, "-i", "192.0.2.10"), 0);
 	check_defaults(&cfg);
 	assert_int_equal(cfg.n_ifaces, 1);
+	assert_int_equal(cfg.n_gateways, 0);
 	assert_string_equal(cfg.ifaces[0].name, "default");
 	assert_int_equal(cfg.eal_argc, 0);
 	assert_string_equal(err, "");
@@ -685,6 +687,24 @@ test_eal_split(void **state)
 	assert_string_equal(err, "no --interface given");
 }
 
+/* rte_eal_init() parses with optind = 1: getopt must behave as in a fresh process */
+static void
+test_getopt_left_fresh(void **state)
+{
+	char *eal[] = {"prog", "positional", "-l", "0-1", NULL};
+	int c, n = 0;
+
+	(void)state;
+	assert_int_equal(LOAD(&cfg, err, "-i", "192.0.2.1", "--", "-l", "0-1"), 0);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(4, eal, "l:", NULL, NULL)) != -1)
+		n += c == 'l';
+	assert_int_equal(n, 1); /* permuted past "positional", as by default */
+	optind = 1;
+	opterr = 1;
+}
+
 static char *
 usage_text(void)
 {
@@ -1007,6 +1027,8 @@ test_example_file(void **state)
 	assert_int_equal(cfg.n_gateways, 3);
 	assert_string_equal(cfg.ifaces[2].name, "priv");
 	assert_int_equal(cfg.ifaces[2].port_id, 1);
+	assert_string_equal(cfg.config_file, path);
+	cfg.config_file[0] = '\0'; /* everything else is commented out at its default */
 	check_defaults(&cfg);
 }
 
@@ -1028,6 +1050,7 @@ main(void)
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_rtpengine_keys),
 		cmocka_unit_test(test_eal_split),
+		cmocka_unit_test(test_getopt_left_fresh),
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_version),
 		cmocka_unit_test(test_strict_integers),

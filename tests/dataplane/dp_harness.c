@@ -211,3 +211,24 @@ th_neigh(unsigned w, const char *ip, const struct rte_ether_addr *mac)
 	sl_ip_parse(ip, &m.u.neigh.ip);
 	dp_mbox_apply(dp_lcores[w], &m);
 }
+
+unsigned
+th_drain(void)
+{
+	struct dp_msg msgs[64];
+	void *pkts[64];
+	unsigned w, n, i, total = 0;
+
+	for (w = 0; w < dp_conf.n_workers; w++) {
+		while ((n = rte_ring_dequeue_burst_elem(dp_lcores[w]->mbox, msgs, sizeof(msgs[0]), 64,
+				NULL)) > 0) {
+			for (i = 0; i < n; i++)
+				dp_mbox_apply(dp_lcores[w], &msgs[i]);
+			total += n;
+		}
+		/* ARP/NDP requests the control thread wanted sent: discard */
+		while ((n = rte_ring_dequeue_burst(dp_lcores[w]->ctl_tx, pkts, 64, NULL)) > 0)
+			rte_pktmbuf_free_bulk((struct rte_mbuf **)pkts, n);
+	}
+	return total;
+}

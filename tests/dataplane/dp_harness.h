@@ -45,5 +45,7 @@ void th_flow(unsigned addr, uint16_t lport, unsigned out_addr, uint16_t out_port
 	uint32_t flags, const char *expect_ip, uint16_t expect_port, int learn);
 void th_neigh(unsigned w, const char *ip, const struct rte_ether_addr *mac);
 struct dp_flow *th_flowp(unsigned addr, uint16_t lport);
+/* apply every queued mailbox message as the workers would; drop control tx */
+unsigned th_drain(void);
 
 #endif

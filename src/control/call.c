@@ -308,10 +308,13 @@ call_destroy(struct call *c, enum call_end why)
 	else
 		call_tail = c->prev;
 	call_count--;
-	calls_totals.ended[why]++;
-	calls_totals.total_duration_s += now - c->created_mono;
-	SL_INFO("ctl", "call %s destroyed (%s) after %llu s", c->call_id, call_end_name(why),
-		(unsigned long long)(now - c->created_mono));
+	if (why != CALL_END_NONE) {
+		/* CALL_END_NONE: a new call whose first offer failed, never a call */
+		calls_totals.ended[why]++;
+		calls_totals.total_duration_s += now - c->created_mono;
+		SL_INFO("ctl", "call %s destroyed (%s) after %llu s", c->call_id,
+			call_end_name(why), (unsigned long long)(now - c->created_mono));
+	}
 	call_party_free(&c->party[0]);
 	call_party_free(&c->party[1]);
 	free(c->call_id);

@@ -79,7 +79,8 @@ ng_init(const struct sl_config *cfg, char *err, size_t errlen)
 			goto fail;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		/* Kamailio retransmits on loss: a deep queue absorbs bursts of requests */
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
+			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 		if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
 			close(fd);
 			goto fail;

@@ -114,9 +114,10 @@ dp_learn(struct dp_lcore *lc, struct dp_flow *f, const struct dp_pkt *p, bool st
 }
 
 /* Next-hop MAC for packets leaving through @p o, or NULL if unresolved. */
-static inline const struct rte_ether_addr *
-dp_out_mac(struct dp_lcore *lc, struct dp_flow *o, const struct dp_addr *a)
+const struct rte_ether_addr *
+dp_out_mac(struct dp_lcore *lc, struct dp_flow *o)
 {
+	const struct dp_addr *a = &dp_conf.addrs[o->addr_idx];
 	const struct rte_ether_addr *mac;
 	const struct sl_ip *nh = &o->dest.ip;
 
@@ -158,11 +159,7 @@ dp_forward(struct dp_lcore *lc, struct dp_pkt *p, struct dp_flow *o)
 		DP_STAT(lc, drop_no_dest);
 		goto drop;
 	}
-	mac = dp_out_mac(lc, o, a);
-	if (unlikely(mac == NULL)) {
-		DP_STAT(lc, drop_no_neigh);
-		goto drop;
-	}
+	mac = dp_out_mac(lc, o);
 
 	hl = sizeof(*eth) + (a->ip.family == AF_INET6 ? sizeof(struct rte_ipv6_hdr) :
 		sizeof(struct rte_ipv4_hdr)) + sizeof(*udp);
@@ -172,7 +169,8 @@ dp_forward(struct dp_lcore *lc, struct dp_pkt *p, struct dp_flow *o)
 		DP_STAT(lc, drop_too_big);
 		goto drop;
 	}
-	rte_ether_addr_copy(mac, &eth->dst_addr);
+	if (likely(mac != NULL))
+		rte_ether_addr_copy(mac, &eth->dst_addr);
 	rte_ether_addr_copy(&dp_conf.port_mac[a->port_id], &eth->src_addr);
 	if (a->ip.family == AF_INET) {
 		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
@@ -216,6 +214,21 @@ dp_forward(struct dp_lcore *lc, struct dp_pkt *p, struct dp_flow *o)
 	DP_CNT_ADD(o->bytes_out, p->plen);
 	DP_STAT(lc, fwd_pkts);
 	DP_CNT_ADD(lc->stats.fwd_bytes, p->plen);
+	if (unlikely(mac == NULL)) {
+		/* next hop being resolved (the control thread asked): keep it a moment */
+		if (lc->n_held == DP_HOLD_MAX) {
+			DP_STAT(lc, drop_no_neigh);
+			goto drop;
+		}
+		m->port = a->port_id;
+		lc->held[lc->n_held].m = m;
+		lc->held[lc->n_held].flow_idx = (uint32_t)(o - lc->flows);
+		lc->held[lc->n_held].deadline_tsc =
+			lc->now_tsc + dp_conf.tsc_hz / 1000 * DP_HOLD_MS;
+		lc->n_held++;
+		DP_STAT(lc, held);
+		return;
+	}
 	dp_tx(lc, m, a->port_id);
 	return;
 drop:

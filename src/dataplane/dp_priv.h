@@ -23,8 +23,17 @@
 #define DP_NEIGH_SIZE 1024     /* neighbour slots per worker, power of two */
 #define DP_MBOX_SIZE 4096
 #define DP_RING_SIZE 4096
+#define DP_HOLD_MAX 64         /* packets a worker keeps while their next hop is resolved */
+#define DP_HOLD_MS 1000        /* ... for at most this long */
 /* a full 2 KiB frame: net_af_packet (framesz=2048) refuses smaller buffers */
 #define DP_MBUF_DATAROOM RTE_MBUF_DEFAULT_BUF_SIZE
+
+/* a rewritten packet waiting for its next hop's MAC (like a kernel's ARP queue) */
+struct dp_held {
+	struct rte_mbuf *m;
+	uint64_t deadline_tsc;
+	uint32_t flow_idx; /* flow it leaves through */
+};
 
 struct dp_neigh {
 	uint8_t state; /* 0 empty, 1 valid, 2 deleted (tombstone) */
@@ -51,6 +60,8 @@ struct dp_lcore {
 	unsigned idle_polls;
 	uint16_t neigh_gen;       /* bumped whenever a neighbour's MAC changes or goes */
 	struct dp_neigh neigh[DP_NEIGH_SIZE];
+	unsigned n_held;
+	struct dp_held held[DP_HOLD_MAX];
 
 	/* written by this lcore, read by others (relaxed / release) */
 	uint64_t applied_gen;     /* last mailbox generation applied (release store) */
@@ -77,9 +88,11 @@ void dp_punt(struct dp_lcore *lc, struct rte_mbuf *m);
 const struct rte_ether_addr *dp_neigh_lookup(struct dp_lcore *lc, uint16_t port,
 	const struct sl_ip *ip);
 void dp_mbox_apply(struct dp_lcore *lc, const struct dp_msg *m);
+void dp_held_retry(struct dp_lcore *lc, bool expire_only);
 
 /* dp_fwd.c */
 void dp_burst(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, bool from_handoff);
+const struct rte_ether_addr *dp_out_mac(struct dp_lcore *lc, struct dp_flow *o);
 
 /* dp_l2.c: consume the packet (answer, punt or drop) */
 void dp_arp_input(struct dp_lcore *lc, struct rte_mbuf *m);

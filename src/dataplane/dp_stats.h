@@ -36,7 +36,8 @@
 	X(drop_no_flow, "dropped: UDP to a port without a flow")                                    \
 	X(drop_unknown, "dropped: payload neither RTP/RTCP nor STUN/DTLS")                           \
 	X(drop_no_dest, "dropped: the other leg has no destination yet")                            \
-	X(drop_no_neigh, "dropped: next-hop MAC not resolved yet")                                  \
+	X(held, "packets queued while their next hop was being resolved")                           \
+	X(drop_no_neigh, "dropped: next-hop MAC not resolved in time, or hold queue full")           \
 	X(drop_strict, "dropped: strict-source, packet from a foreign address")                     \
 	X(drop_blackhole, "dropped: RTP from a party that declared it does not send")               \
 	X(drop_handoff_full, "dropped: owner lcore's hand-off ring full")                           \

@@ -148,6 +148,37 @@ dp_neigh_del(struct dp_lcore *lc, const struct dp_neigh_spec *s)
 	}
 }
 
+/*
+ * Send held packets whose next hop is now known; drop those that waited too
+ * long (or whose flow went away). @p expire_only: only check deadlines.
+ */
+void
+dp_held_retry(struct dp_lcore *lc, bool expire_only)
+{
+	const struct rte_ether_addr *mac = NULL;
+	unsigned i, keep = 0;
+
+	for (i = 0; i < lc->n_held; i++) {
+		struct dp_held *h = &lc->held[i];
+		struct dp_flow *o = &lc->flows[h->flow_idx];
+
+		if (!(o->flags & DP_F_ACTIVE) || lc->now_tsc >= h->deadline_tsc) {
+			DP_STAT(lc, drop_no_neigh);
+			rte_pktmbuf_free(h->m);
+			continue;
+		}
+		if (!expire_only)
+			mac = dp_out_mac(lc, o);
+		if (mac != NULL && !expire_only) {
+			rte_ether_addr_copy(mac, &rte_pktmbuf_mtod(h->m, struct rte_ether_hdr *)->dst_addr);
+			dp_tx(lc, h->m, h->m->port);
+			continue;
+		}
+		lc->held[keep++] = *h;
+	}
+	lc->n_held = keep;
+}
+
 /* ---- mailbox ---- */
 
 static void
@@ -216,6 +247,8 @@ dp_mbox_apply(struct dp_lcore *lc, const struct dp_msg *m)
 		break;
 	case DP_OP_NEIGH_SET:
 		dp_neigh_set(lc, &m->u.neigh);
+		if (lc->n_held > 0)
+			dp_held_retry(lc, false);
 		break;
 	case DP_OP_NEIGH_DEL:
 		dp_neigh_del(lc, &m->u.neigh);
@@ -271,8 +304,10 @@ dp_worker_loop(void *arg)
 			dp_tx(lc, pkts[i], pkts[i]->port);
 		}
 		work += n;
-		dp_tx_flush(lc);
 		work += dp_mbox_drain(lc);
+		if (unlikely(lc->n_held > 0))
+			dp_held_retry(lc, true);
+		dp_tx_flush(lc);
 
 		t1 = rte_rdtsc();
 		if (work > 0) {
@@ -288,5 +323,7 @@ dp_worker_loop(void *arg)
 		}
 	}
 	dp_tx_flush(lc);
+	lc->now_tsc = UINT64_MAX; /* expire everything still held */
+	dp_held_retry(lc, true);
 	return 0;
 }

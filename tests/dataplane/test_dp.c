@@ -599,6 +599,45 @@ test_mailbox_ops(void **state)
 }
 
 static void
+test_hold_until_resolved(void **state)
+{
+	struct dp_lcore *lc = dp_lcores[0];
+	struct rte_ether_addr mac_c = {{0x02, 0, 0, 0, 0, 0x0c}};
+	struct rte_mbuf *m, *out[4];
+	uint64_t held = STAT(0, held), nn = STAT(0, drop_no_neigh);
+
+	(void)state;
+	/* callee 198.18.2.20 is not in the neighbour table yet */
+	th_flow(0, 30112, 1, 30116, 0, A, 4000, CFG_LEARN_HEURISTIC);
+	th_flow(1, 30116, 0, 30112, 0, "198.18.2.20", 5000, CFG_LEARN_HEURISTIC);
+	lc->now_tsc = rte_rdtsc();
+	assert_null(fwd1(0, rtp(A, 4000, RA, 30112, 0, 1)));
+	assert_null(fwd1(0, rtp(A, 4000, RA, 30112, 0, 2)));
+	assert_int_equal(STAT(0, held), held + 2);
+	assert_int_equal(lc->n_held, 2);
+	/* the answer to our ARP request arrives: both go out, in order, to that MAC */
+	th_neigh(0, "198.18.2.20", &mac_c);
+	dp_tx_flush(lc);
+	assert_int_equal(th_tx(0, out, 4), 2);
+	check_v4(out[0], RB, 30116, "198.18.2.20", 5000, &mac_c, 1);
+	check_v4(out[1], RB, 30116, "198.18.2.20", 5000, &mac_c, 2);
+	th_free(out, 2);
+	assert_int_equal(lc->n_held, 0);
+
+	/* nobody answers: after the hold time the packet is dropped and counted */
+	th_flow(1, 30116, 0, 30112, 0, "198.18.2.21", 5000, CFG_LEARN_HEURISTIC);
+	assert_null(fwd1(0, rtp(A, 4000, RA, 30112, 0, 3)));
+	assert_int_equal(lc->n_held, 1);
+	lc->now_tsc = lc->held[0].deadline_tsc;
+	dp_held_retry(lc, true);
+	assert_int_equal(lc->n_held, 0);
+	assert_int_equal(STAT(0, drop_no_neigh), nn + 1);
+	lc->now_tsc = 0;
+	m = NULL;
+	(void)m;
+}
+
+static void
 test_send_and_room(void **state)
 {
 	struct dp_msg msg;
@@ -659,6 +698,7 @@ main(void)
 		cmocka_unit_test(test_arp_icmp),
 		cmocka_unit_test(test_ndp),
 		cmocka_unit_test(test_mailbox_ops),
+		cmocka_unit_test(test_hold_until_resolved),
 		cmocka_unit_test(test_send_and_room),
 	};
 

@@ -165,10 +165,12 @@ main(int argc, char **argv)
 	if (cfg.eal_argc == 0) {
 		if (hugepages_free() > 0) {
 			eal_argv[eal_argc++] = "--in-memory";
+			SL_NOTICE("main", "no EAL arguments: using --in-memory (free hugepages found)");
 		} else {
 			eal_argv[eal_argc++] = "--no-huge";
 			eal_argv[eal_argc++] = "-m";
 			eal_argv[eal_argc++] = "256";
+			SL_NOTICE("main", "no EAL arguments: using --no-huge -m 256 (no free hugepages)");
 		}
 	}
 	for (i = 0; i < cfg.eal_argc && eal_argc < EAL_MAX_ARGS; i++)

@@ -26,6 +26,7 @@
 #include "control/config.h"
 #include "control/ctl.h"
 #include "dataplane/dp.h"
+#include "monitor/mon.h"
 
 #define EAL_MAX_ARGS 256
 
@@ -206,6 +207,9 @@ main(int argc, char **argv)
 	rc = ctl_init(&cfg, err, sizeof(err));
 	if (rc < 0)
 		goto fail;
+	if (mon_init() < 0)
+		SL_WARN("main", "telemetry commands not registered");
+	ctl_set_service_hook(mon_service);
 	rc = dp_start();
 	if (rc < 0) {
 		snprintf(err, sizeof(err), "cannot launch workers: %s", strerror(-rc));
@@ -220,6 +224,8 @@ main(int argc, char **argv)
 
 	SL_NOTICE("main", "shutting down");
 	status = 0;
+	mon_fini();
+	ctl_set_service_hook(NULL);
 	ctl_fini();
 	dp_fini();
 	goto done;

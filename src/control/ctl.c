@@ -21,6 +21,13 @@
 #define CTL_MAX_EVENTS 16
 
 static int ctl_ep = -1;
+static void (*ctl_service_hook)(void);
+
+void
+ctl_set_service_hook(void (*fn)(void))
+{
+	ctl_service_hook = fn;
+}
 
 static uint64_t
 mono_ms(void)
@@ -95,6 +102,8 @@ ctl_run(volatile sig_atomic_t *quit)
 		for (i = 0; i < n; i++)
 			ng_handle_fd(evs[i].data.fd);
 		ctl_punts();
+		if (ctl_service_hook != NULL)
+			ctl_service_hook();
 		if (ports_pending_count() > 0)
 			ports_reclaim(dp_applied_gen);
 		now = mono_ms();

@@ -22,6 +22,9 @@ int ctl_init(const struct sl_config *cfg, char *err, size_t errlen);
 /** Run until *quit becomes non-zero. */
 void ctl_run(volatile sig_atomic_t *quit);
 
+/** Run @p fn once per loop iteration (e.g. monitoring requests); NULL clears it. */
+void ctl_set_service_hook(void (*fn)(void));
+
 /** Tear down: destroy every call (flows deleted), close sockets. */
 void ctl_fini(void);
 

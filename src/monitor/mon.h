@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SL_MON_H
+#define SL_MON_H
+
+/**
+ * @file
+ * Monitoring: sluice's commands on the DPDK telemetry socket, under /sluice/
+ * (read them with dpdk-telemetry.py -f <file-prefix>).
+ *
+ * DPDK runs telemetry callbacks on its own thread. Call state belongs to the
+ * control thread, so every /sluice/ command is handed to the control thread,
+ * which fills the reply between two loop iterations (mon_service()); the
+ * telemetry thread waits for it (bounded). Workers are never involved: their
+ * counters are read with relaxed loads.
+ */
+
+/** Register the /sluice/ telemetry commands. @return 0 or -errno. */
+int mon_init(void);
+
+/** Control thread: run a pending telemetry request, if any. Cheap when idle. */
+void mon_service(void);
+
+/** Stop accepting requests (shutdown); waiting callers get -ESHUTDOWN. */
+void mon_fini(void);
+
+#endif /* SL_MON_H */

@@ -35,6 +35,8 @@
 #define DP_F_HANDOVER (1u << 4)   /* media-handover: follow every source change */
 #define DP_F_NO_RTP_IN (1u << 5)  /* party declared it does not send: drop its RTP */
 #define DP_F_RAW (1u << 6)        /* not RTP (e.g. udptl): relay any UDP payload */
+#define DP_F_MUX (1u << 7)        /* rtcp-mux: this RTP socket carries RTCP too */
+#define DP_F_STRIP_FB (1u << 8)   /* AVP peer: drop RTCP feedback (RFC 4585 205/206) sent here */
 
 enum dp_learn_state {
 	DP_LS_LEARNING = 0,
@@ -56,6 +58,7 @@ struct dp_flow {
 	/* --- cache line 0: hot --- */
 	uint32_t flags;                 /* DP_F_*; owner: dp lcore (from ctl messages) */
 	uint32_t out_idx;               /* flow (same lcore) that received packets leave through */
+	uint32_t out_rtcp_idx;          /* ... for RTCP received on an rtcp-mux socket */
 	uint16_t lport;                 /* local UDP port, host order */
 	uint8_t addr_idx;               /* local address: index into dp_conf.addrs */
 	uint8_t learn;                  /* enum cfg_learning */
@@ -94,7 +97,7 @@ enum dp_op {
 };
 
 /* DP_OP_FLOW_SET field selectors, after wireguard-tools' WGPEER_HAS_* */
-#define DP_HAS_FLAGS (1u << 0)  /* flags, out_idx, lport, addr_idx */
+#define DP_HAS_FLAGS (1u << 0)  /* flags, out_idx, out_rtcp_idx, lport, addr_idx */
 #define DP_HAS_EXPECT (1u << 1) /* expect; also resets dest to it (learning restarts) */
 #define DP_HAS_LEARN (1u << 2)  /* learn mode; restarts the learning window */
 #define DP_HAS_RESET (1u << 3)  /* zero the counters (new flow on a reused port) */
@@ -102,6 +105,7 @@ enum dp_op {
 struct dp_flow_spec {
 	uint32_t flags;
 	uint32_t out_idx;
+	uint32_t out_rtcp_idx; /* DP_F_MUX sockets: where their RTCP goes */
 	uint16_t lport;
 	uint8_t addr_idx;
 	uint8_t learn; /* enum cfg_learning */

@@ -25,6 +25,7 @@ struct dp_pkt {
 	struct sl_ep src;    /* remote endpoint it came from */
 	uint16_t dport;      /* local port */
 	uint16_t plen;       /* UDP payload length */
+	bool rtcp;           /* payload is RTCP */
 };
 
 /* heuristic learning: how well a source matches the signalled endpoint */
@@ -136,6 +137,30 @@ dp_out_mac(struct dp_lcore *lc, struct dp_flow *o)
 }
 
 /*
+ * Remove RTCP feedback packets (RFC 4585 RTPFB 205, PSFB 206) from a
+ * compound RTCP packet going to a party that negotiated plain AVP.
+ * @return the new length; 0 when nothing is left (drop the packet).
+ */
+static uint16_t
+dp_rtcp_strip_fb(uint8_t *pl, uint16_t len)
+{
+	uint16_t in = 0, out = 0, sub;
+
+	while (in + 4u <= len) {
+		sub = (uint16_t)(((pl[in + 2] << 8 | pl[in + 3]) + 1u) * 4u);
+		if (sub > len - in)
+			return len; /* malformed: leave it as it was, the peer decides */
+		if (pl[in + 1] != 205 && pl[in + 1] != 206) {
+			if (out != in)
+				memmove(pl + out, pl + in, sub);
+			out = (uint16_t)(out + sub);
+		}
+		in = (uint16_t)(in + sub);
+	}
+	return out;
+}
+
+/*
  * Send the payload of @p p out through flow @p o: strip the old headers,
  * write fresh Ethernet/IP/UDP headers for the other leg (which may be of the
  * other address family) and queue it.
@@ -164,6 +189,16 @@ dp_forward(struct dp_lcore *lc, struct dp_pkt *p, struct dp_flow *o)
 	hl = sizeof(*eth) + (a->ip.family == AF_INET6 ? sizeof(struct rte_ipv6_hdr) :
 		sizeof(struct rte_ipv4_hdr)) + sizeof(*udp);
 	rte_pktmbuf_adj(m, (uint16_t)(p->l4_off + sizeof(*udp)));
+	if (unlikely((o->flags & DP_F_STRIP_FB) && p->rtcp)) {
+		uint16_t n = dp_rtcp_strip_fb(rte_pktmbuf_mtod(m, uint8_t *), p->plen);
+
+		if (n == 0) {
+			DP_STAT(lc, drop_rtcp_fb);
+			goto drop;
+		}
+		rte_pktmbuf_trim(m, (uint16_t)(p->plen - n));
+		p->plen = n;
+	}
 	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, (uint16_t)hl);
 	if (unlikely(eth == NULL)) {
 		DP_STAT(lc, drop_too_big);
@@ -282,6 +317,7 @@ dp_udp_input(struct dp_lcore *lc, struct dp_pkt *p)
 	if (unlikely(f->flags & DP_F_RAW)) {
 		/* non-RTP media (T.38 udptl...): relay whatever arrives */
 		rtcp_pt = false;
+		p->rtcp = false;
 		goto learn;
 	}
 	/* RFC 7983 demultiplexing on the first byte */
@@ -296,13 +332,14 @@ dp_udp_input(struct dp_lcore *lc, struct dp_pkt *p)
 	}
 	/* RTCP packet types 194..223 (RFC 5761: SR/RR/SDES/BYE/APP/FB/XR...) */
 	rtcp_pt = pl[1] >= 194 && pl[1] <= 223;
+	p->rtcp = rtcp_pt;
 	if (unlikely(!rtcp_pt && (f->flags & DP_F_NO_RTP_IN))) {
 		DP_STAT(lc, drop_blackhole);
 		DP_CNT_ADD(f->errors, 1);
 		goto drop;
 	}
 learn:
-	if (unlikely(!dp_learn(lc, f, p, rtcp_pt && !(f->flags & DP_F_RTCP)))) {
+	if (unlikely(!dp_learn(lc, f, p, rtcp_pt && !(f->flags & (DP_F_RTCP | DP_F_MUX))))) {
 		DP_STAT(lc, drop_strict);
 		DP_CNT_ADD(f->errors, 1);
 		goto drop;
@@ -310,7 +347,9 @@ learn:
 	DP_CNT_ADD(f->pkts, 1);
 	DP_CNT_ADD(f->bytes, p->plen);
 	__atomic_store_n(&f->last_rx_tsc, lc->now_tsc, __ATOMIC_RELAXED);
-	dp_forward(lc, p, &lc->flows[f->out_idx]);
+	/* rtcp-mux: RTCP arriving on the RTP socket goes wherever the peer takes RTCP */
+	dp_forward(lc, p, &lc->flows[rtcp_pt && (f->flags & DP_F_MUX) ? f->out_rtcp_idx :
+		f->out_idx]);
 	return;
 drop:
 	dp_drop(m);

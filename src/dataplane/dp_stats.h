@@ -42,7 +42,8 @@
 	X(drop_blackhole, "dropped: RTP from a party that declared it does not send")               \
 	X(drop_handoff_full, "dropped: owner lcore's hand-off ring full")                           \
 	X(drop_punt_full, "dropped: control thread's punt ring full")                               \
-	X(drop_too_big, "dropped: rewritten packet larger than the buffer")
+	X(drop_too_big, "dropped: rewritten packet larger than the buffer")                         \
+	X(drop_rtcp_fb, "dropped: RTCP made only of feedback, toward an AVP party")
 
 struct dp_stats {
 #define DP_STATS_FIELD(name, desc) uint64_t name;

@@ -197,6 +197,8 @@ dp_flow_set(struct dp_lcore *lc, struct dp_flow *f, const struct dp_msg *m)
 	if (m->has & DP_HAS_FLAGS) {
 		f->flags = s->flags;
 		f->out_idx = s->out_idx < dp_conf.flows_per_worker ? s->out_idx : 0;
+		f->out_rtcp_idx = (s->flags & DP_F_MUX) && s->out_rtcp_idx < dp_conf.flows_per_worker ?
+			s->out_rtcp_idx : f->out_idx;
 		f->lport = s->lport;
 		f->addr_idx = s->addr_idx < dp_conf.n_addrs ? s->addr_idx : 0;
 	}

@@ -637,6 +637,91 @@ test_hold_until_resolved(void **state)
 	(void)m;
 }
 
+/* an RTCP compound packet: SR, then feedback (205 NACK, 206 PLI) */
+static struct rte_mbuf *
+rtcp_compound(const char *sip, uint16_t sport, const char *dip, uint16_t dport, bool only_fb)
+{
+	uint8_t pl[64];
+	uint16_t n = 0;
+
+	if (!only_fb) {
+		uint8_t sr[28] = {0x80, 200, 0, 6, 1, 2, 3, 4};
+
+		memcpy(pl + n, sr, sizeof(sr));
+		n += sizeof(sr);
+	}
+	{
+		uint8_t nack[16] = {0x81, 205, 0, 3, 1, 2, 3, 4, 5, 6, 7, 8, 0, 1, 0, 0};
+		uint8_t pli[12] = {0x81, 206, 0, 2, 1, 2, 3, 4, 5, 6, 7, 8};
+
+		memcpy(pl + n, nack, sizeof(nack));
+		n += sizeof(nack);
+		memcpy(pl + n, pli, sizeof(pli));
+		n += sizeof(pli);
+	}
+	return th_udp(sip, sport, dip, dport, pl, n);
+}
+
+static void
+test_rtcp_mux_and_fb_strip(void **state)
+{
+	struct dp_msg msg;
+	struct rte_mbuf *m;
+	const uint8_t *pl;
+	uint64_t fbdrop = STAT(0, drop_rtcp_fb);
+
+	(void)state;
+	/* a: WebRTC-style rtcp-mux on 30120; b: separate RTP 30124 / RTCP 30125, plain AVP */
+	memset(&msg, 0, sizeof(msg));
+	msg.op = DP_OP_FLOW_SET;
+	msg.has = DP_HAS_FLAGS | DP_HAS_RESET | DP_HAS_EXPECT | DP_HAS_LEARN;
+	msg.flow_idx = dp_flow_index(0, 30120);
+	msg.u.flow.flags = DP_F_ACTIVE | DP_F_MUX;
+	msg.u.flow.out_idx = dp_flow_index(1, 30124);
+	msg.u.flow.out_rtcp_idx = dp_flow_index(1, 30125);
+	msg.u.flow.lport = 30120;
+	msg.u.flow.addr_idx = 0;
+	msg.u.flow.learn = CFG_LEARN_HEURISTIC;
+	sl_ip_parse(A, &msg.u.flow.expect.ip);
+	msg.u.flow.expect.port = 4000;
+	dp_mbox_apply(dp_lcores[0], &msg);
+	th_flow(1, 30124, 0, 30120, DP_F_STRIP_FB, B, 5000, CFG_LEARN_HEURISTIC);
+	th_flow(1, 30125, 0, 30120, DP_F_RTCP | DP_F_STRIP_FB, B, 5001, CFG_LEARN_HEURISTIC);
+	th_neigh(0, A, &mac_a);
+	th_neigh(0, B, &mac_b);
+
+	/* RTP on the mux port -> b's RTP port */
+	m = fwd1(0, rtp(A, 4000, RA, 30120, 0, 1));
+	check_v4(m, RB, 30124, B, 5000, &mac_b, 1);
+	th_free(&m, 1);
+	/* RTCP on the mux port -> b's RTCP port, feedback stripped for the AVP side */
+	m = fwd1(0, rtcp_compound(A, 4000, RA, 30120, false));
+	assert_non_null(m);
+	assert_int_equal(rte_be_to_cpu_16(rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *,
+						   34)->src_port),
+		30125);
+	assert_int_equal(rte_be_to_cpu_16(rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *,
+						   34)->dst_port),
+		5001);
+	assert_int_equal(m->pkt_len, 42 + 28); /* only the SR is left */
+	pl = rte_pktmbuf_mtod_offset(m, const uint8_t *, 42);
+	assert_int_equal(pl[1], 200);
+	assert_int_equal(rte_ipv4_udptcp_cksum_verify(
+				 rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14),
+				 rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *, 34)),
+		0);
+	th_free(&m, 1);
+	/* a compound made only of feedback has nothing left for the AVP side */
+	assert_null(fwd1(0, rtcp_compound(A, 4000, RA, 30120, true)));
+	assert_int_equal(STAT(0, drop_rtcp_fb), fbdrop + 1);
+	/* RTCP on a mux socket is legitimate: it may confirm the endpoint */
+	assert_int_equal(th_flowp(0, 30120)->learn_state, DP_LS_CONFIRMED);
+	/* b's RTCP (separate port) goes to a's mux port */
+	m = fwd1(0, rtp(B, 5001, RB, 30125, 200, 7));
+	check_v4(m, RA, 30120, A, 4000, &th_peer_mac, 7);
+	th_free(&m, 1);
+}
+
 static void
 test_send_and_room(void **state)
 {
@@ -699,6 +784,7 @@ main(void)
 		cmocka_unit_test(test_ndp),
 		cmocka_unit_test(test_mailbox_ops),
 		cmocka_unit_test(test_hold_until_resolved),
+		cmocka_unit_test(test_rtcp_mux_and_fb_strip),
 		cmocka_unit_test(test_send_and_room),
 	};
 

@@ -224,6 +224,10 @@ call_media_push(const struct call_media *m, const struct call_media *peer, bool 
 		msg.u.flow.flags = DP_F_ACTIVE;
 		if (comp == 1)
 			msg.u.flow.flags |= DP_F_RTCP;
+		else if (m->mux_sig || m->mux)
+			msg.u.flow.flags |= DP_F_MUX;
+		if (m->strip_fb)
+			msg.u.flow.flags |= DP_F_STRIP_FB;
 		if (!m->is_rtp)
 			msg.u.flow.flags |= DP_F_RAW;
 		if (m->strict)
@@ -234,7 +238,9 @@ call_media_push(const struct call_media *m, const struct call_media *peer, bool 
 			msg.u.flow.flags |= DP_F_HANDOVER;
 		if (!dir_sends(m->dir))
 			msg.u.flow.flags |= DP_F_NO_RTP_IN;
-		msg.u.flow.out_idx = sock_flow(&peer->sock, comp);
+		/* RTCP for a muxed peer goes to its RTP port */
+		msg.u.flow.out_idx = sock_flow(&peer->sock, comp == 1 && peer->mux ? 0 : comp);
+		msg.u.flow.out_rtcp_idx = sock_flow(&peer->sock, peer->mux ? 0 : 1);
 		msg.u.flow.lport = (uint16_t)(m->sock.port + comp);
 		msg.u.flow.addr_idx = m->sock.addr_idx;
 		msg.u.flow.learn = m->learning;

@@ -46,6 +46,10 @@ struct call_opts {
 	struct sl_ip media_address; /* printed in the outgoing SDP instead of ours */
 	const char *label;          /* stored on the sending party */
 	const char *via_branch;
+	const char *transport;      /* transport-protocol for the recipient; NULL = keep */
+	bool transport_accept;      /* transport-protocol: accept (answer: take the answerer's) */
+	/* rtcp-mux (rtpengine-compat.md 3.5) */
+	bool mux_offer, mux_require, mux_demux, mux_accept, mux_reject;
 };
 
 struct call_sock {
@@ -64,6 +68,10 @@ struct call_media {
 	bool is_rtp;         /* RTP/RTCP media (false: raw UDP such as udptl) */
 	bool rejected;       /* port 0 */
 	bool zero_addr;      /* c=0.0.0.0 hold */
+	bool mux_sig;        /* its last SDP carried a=rtcp-mux */
+	bool mux_offered;    /* we offered it rtcp-mux */
+	bool mux;            /* RTCP to it goes to its RTP port (negotiated; sticky) */
+	bool strip_fb;       /* it speaks AVP, its peer AVPF: no RTCP feedback to it */
 	enum sdp_dir dir;    /* what the party declared */
 	struct sl_ep rtp;    /* where the party wants RTP (from signalling) */
 	struct sl_ep rtcp;

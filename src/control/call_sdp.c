@@ -129,6 +129,46 @@ dir_out(const struct call_media *m)
 	return SDP_DIR_INACTIVE;
 }
 
+/* "RTP/AVPF", "RTP/SAVPF", "UDP/TLS/RTP/SAVPF": RTCP feedback profiles */
+static bool
+proto_has_fb(const char *proto)
+{
+	size_t n = strlen(proto);
+
+	return n > 0 && proto[n - 1] == 'F';
+}
+
+/*
+ * rtcp-mux (rtpengine-compat.md 3.5) and the AVPF->AVP feedback filter for
+ * media @p fm (sender of this SDP) and @p tm (recipient). Mux is sticky: once
+ * a side uses it, it keeps it (field-lessons #26).
+ */
+static void
+media_negotiate(struct call_media *fm, struct call_media *tm, const struct sdp_media *sm,
+	bool answer, const struct call_opts *o)
+{
+	fm->mux_sig = sm->rtcp_mux;
+	if (!answer) {
+		tm->mux_offered = tm->mux || o->mux_offer || o->mux_require ||
+			(fm->mux_sig && !o->mux_demux && !o->mux_reject);
+		if (o->mux_require)
+			tm->mux = true;
+		/* accepting the offerer's mux is decided now when the offer says so */
+		if (fm->mux_sig && !o->mux_reject &&
+			(o->mux_accept || o->mux_demux || o->mux_require))
+			fm->mux = true;
+	} else {
+		if (fm->mux_sig && fm->mux_offered)
+			fm->mux = true;
+		if (tm->mux_sig && !o->mux_reject &&
+			(fm->mux || o->mux_demux || o->mux_accept || o->mux_require))
+			tm->mux = true;
+	}
+	/* a party speaking plain AVP gets no RTCP feedback from an AVPF party */
+	fm->strip_fb = !proto_has_fb(fm->proto) && proto_has_fb(tm->proto);
+	tm->strip_fb = !proto_has_fb(tm->proto) && proto_has_fb(fm->proto);
+}
+
 static void
 media_release(struct call_media *m)
 {
@@ -254,9 +294,13 @@ call_sdp_apply(struct call *c, struct call_party *from, struct call_party *to, b
 		if (!answer) {
 			/* until the answer, the recipient's media mirror the offer */
 			snprintf(tm->type, sizeof(tm->type), "%s", fm->type);
-			snprintf(tm->proto, sizeof(tm->proto), "%s", fm->proto);
+			snprintf(tm->proto, sizeof(tm->proto), "%s",
+				o->transport != NULL && fm->is_rtp ? o->transport : fm->proto);
 			tm->relayed = fm->relayed;
 			tm->is_rtp = fm->is_rtp;
+		} else if (o->transport_accept) {
+			/* the offerer gets the answerer's profile instead of its own */
+			snprintf(tm->proto, sizeof(tm->proto), "%s", fm->proto);
 		}
 
 		if (!fm->relayed) {
@@ -326,8 +370,9 @@ call_sdp_apply(struct call *c, struct call_party *from, struct call_party *to, b
 		fm->learning = (uint8_t)(o->learning >= 0 ? o->learning :
 			(int)call_cfg->endpoint_learning);
 
+		media_negotiate(fm, tm, sm, answer, o);
 		rc = call_media_push(fm, tm, new_from, changed);
-		if (rc == 0 && (new_from || new_to))
+		if (rc == 0)
 			rc = call_media_push(tm, fm, new_to, false);
 		if (rc < 0) {
 			*err = "Data plane busy";
@@ -343,9 +388,16 @@ call_sdp_apply(struct call *c, struct call_party *from, struct call_party *to, b
 			memset(&mo->addr, 0, sizeof(mo->addr));
 			mo->addr.family = fam;
 		}
-		mo->rtcp_port = fm->is_rtp ? (uint16_t)(tm->sock.port + 1) : 0;
+		if (fm->is_rtp) {
+			/* mux in use toward it: RTCP on the RTP port; merely offered: port + 1 */
+			mo->rtcp_mux = answer ? tm->mux : tm->mux_offered;
+			mo->rtcp_port = (uint16_t)(tm->sock.port + (tm->mux ? 0 : 1));
+		}
+		mo->proto = tm->proto;
 		mo->dir = dir_out(fm);
 		mo->strip = SDP_STRIP_ICE;
+		if (tm->strip_fb)
+			mo->strip |= SDP_STRIP_RTCPFB;
 		if (first_out < 0)
 			first_out = (int)i;
 	}

@@ -55,11 +55,12 @@ struct ice_pair {
 struct ice_comp {
 	bool selected;            /* sel_local/sel_remote valid: media may flow */
 	bool consent_lost;
+	bool has_valid;           /* a pair succeeded in this generation */
 	int16_t sel_pair;         /* index into pairs; -1 once a restart dropped them */
 	int16_t nominating;       /* controlling: pair whose USE-CANDIDATE check is out */
 	struct sl_ep sel_local;   /* relay socket (candidate base) */
 	struct sl_ep sel_remote;
-	uint64_t first_valid_ms;  /* first success in this generation, 0 = none */
+	uint64_t first_valid_ms;  /* when has_valid became true */
 	uint64_t consent_ok_ms;   /* last response on the selected path */
 	uint64_t consent_next_ms; /* next consent check */
 };

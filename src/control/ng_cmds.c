@@ -86,6 +86,35 @@ learning_from(const char *s)
 	return -1;
 }
 
+/* transport-protocol values (also accepted as bare flags, as Kamailio may send them) */
+static const char *
+transport_name(const char *s)
+{
+	static const char *const names[] = {"RTP/AVP", "RTP/AVPF", "RTP/SAVP", "RTP/SAVPF",
+		"UDP/TLS/RTP/SAVP", "UDP/TLS/RTP/SAVPF"};
+	unsigned i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcasecmp(s, names[i]) == 0)
+			return names[i];
+	return NULL;
+}
+
+static void
+mux_option(struct call_opts *o, const char *what)
+{
+	if (strcmp(what, "offer") == 0)
+		o->mux_offer = true;
+	else if (strcmp(what, "require") == 0)
+		o->mux_require = true;
+	else if (strcmp(what, "demux") == 0)
+		o->mux_demux = true;
+	else if (strcmp(what, "accept") == 0)
+		o->mux_accept = true;
+	else if (strcmp(what, "reject") == 0)
+		o->mux_reject = true;
+}
+
 /* Options of offer/answer. @return NULL or an error-reason. */
 static const char *
 parse_opts(struct ng_ctx *ctx, struct call_opts *o)
@@ -125,6 +154,10 @@ parse_opts(struct ng_ctx *ctx, struct call_opts *o)
 			else if (strncmp(buf, "endpoint-learning-", 18) == 0 &&
 				learning_from(buf + 18) >= 0)
 				o->learning = learning_from(buf + 18);
+			else if (strncmp(buf, "rtcp-mux-", 9) == 0)
+				mux_option(o, buf + 9);
+			else if (transport_name(v->str.s) != NULL)
+				o->transport = transport_name(v->str.s);
 			/* anything else: not ours, ignored like rtpengine does */
 		}
 	}
@@ -175,6 +208,24 @@ parse_opts(struct ng_ctx *ctx, struct call_opts *o)
 		o->learning = learning_from(s);
 		if (o->learning < 0)
 			return "Invalid endpoint-learning mode";
+	}
+	s = get2_str(req, "transport-protocol", "transport protocol");
+	if (s != NULL) {
+		if (strcasecmp(s, "accept") == 0)
+			o->transport_accept = true;
+		else if (transport_name(s) != NULL)
+			o->transport = transport_name(s);
+		else
+			return "Invalid transport protocol";
+	}
+	v = ng_dict_get(req, "rtcp-mux");
+	if (v != NULL && v->type == NG_LIST) {
+		for (e = v->c.first; e != NULL; e = e->next) {
+			if (e->type != NG_STR)
+				continue;
+			norm(e->str.s, e->str.len, buf, sizeof(buf));
+			mux_option(o, buf);
+		}
 	}
 	o->label = get2_str(req, "label", "from-label");
 	o->via_branch = get2_str(req, "via-branch", "via branch");

@@ -8,6 +8,7 @@
  * known-answer tests. Not for the data plane.
  */
 
+#include <errno.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -98,6 +99,75 @@ srtp_put_be32(uint8_t *p, uint32_t v)
 	p[2] = (uint8_t)(v >> 8);
 	p[3] = (uint8_t)v;
 }
+
+/* struct srtp_ssrc.flags */
+#define SRTP_SSRC_RTP 0x1     /* rtp_idx/rtp_win hold state */
+#define SRTP_SSRC_RTCP 0x2    /* rtcp_idx/rtcp_win hold state */
+#define SRTP_SSRC_RTCP_RX 0x4 /* that SRTCP state is receiver state (restarts on re-key) */
+
+#define SRTCP_E_BIT 0x80000000u
+#define SRTCP_INDEX_MASK 0x7fffffffu
+
+/* @return the slot holding @p ssrc, or -1 */
+static inline int
+srtp_slot_find(const struct srtp_ctx *ctx, uint32_t ssrc)
+{
+	unsigned i;
+
+	for (i = 0; i < SRTP_SSRC_SLOTS; i++)
+		if (ctx->ssrc[i] == ssrc && (ctx->used >> i & 1))
+			return (int)i;
+	return -1;
+}
+
+/*
+ * Replay check against a 128-entry window below the highest index @p hi
+ * (bit n of win: index hi - n done). A new SSRC has no window: callers skip
+ * the check until the first packet is committed.
+ */
+static inline int
+srtp_replay_check(uint64_t hi, const uint64_t win[2], uint64_t idx)
+{
+	uint64_t d;
+
+	if (idx > hi)
+		return 0;
+	d = hi - idx;
+	if (d >= SRTP_REPLAY_WINDOW)
+		return -ESTALE;
+	if (win[d >> 6] >> (d & 63) & 1)
+		return -EALREADY;
+	return 0;
+}
+
+/* Mark @p idx done; it passed srtp_replay_check() */
+static inline void
+srtp_replay_update(uint64_t *hi, uint64_t win[2], uint64_t idx)
+{
+	uint64_t d;
+
+	if (idx > *hi) {
+		d = idx - *hi;
+		if (d >= 128) {
+			win[1] = 0;
+			win[0] = 0;
+		} else if (d >= 64) {
+			win[1] = win[0] << (d - 64);
+			win[0] = 0;
+		} else {
+			win[1] = win[1] << d | win[0] >> (64 - d);
+			win[0] <<= d;
+		}
+		win[0] |= 1;
+		*hi = idx;
+	} else {
+		d = *hi - idx;
+		win[d >> 6] |= 1ull << (d & 63);
+	}
+}
+
+/* srtp.c: a slot for @p ssrc once its first packet passed (free, else LRU) */
+struct srtp_ssrc *srtp_slot_claim(struct srtp_ctx *ctx, uint32_t ssrc);
 
 /* srtp_kdf.c */
 int srtp_kdf(const uint8_t *mkey, size_t mkey_len, const uint8_t *msalt, size_t msalt_len,

@@ -521,6 +521,89 @@ test_json_offer(void **state)
 	req("delete", "call-id", "js", "delete delay", "#i0e", NULL);
 }
 
+static void
+test_rtcp_mux(void **state)
+{
+	unsigned to_b, to_a;
+	const char *s;
+	char want[96];
+
+	(void)state;
+	/* offerer muxes, answerer accepts: both sides muxed */
+	s = sdp_of(req("offer", "call-id", "mx1", "from-tag", "ta", "sdp",
+		sdp4("198.18.1.10", 4000, "a=rtcp-mux\r\n"), "direction", "#l1:a1:be", NULL));
+	to_b = m_port(s);
+	snprintf(want, sizeof(want), "a=rtcp:%u\r\na=rtcp-mux\r\n", to_b + 1);
+	if (strstr(s, want) == NULL)
+		fail_msg("want %s in:\n%s", want, s); /* offered: fallback RTCP port stays */
+	s = sdp_of(req("answer", "call-id", "mx1", "from-tag", "ta", "to-tag", "tb", "sdp",
+		sdp4("198.18.2.10", 5000, "a=rtcp-mux\r\n"), NULL));
+	to_a = m_port(s);
+	snprintf(want, sizeof(want), "a=rtcp:%u\r\na=rtcp-mux\r\n", to_a);
+	if (strstr(s, want) == NULL)
+		fail_msg("want %s in:\n%s", want, s); /* in use: RTCP on the RTP port */
+	assert_true(th_flowp(0, (uint16_t)to_a)->flags & DP_F_MUX);
+	assert_int_equal(th_flowp(0, (uint16_t)to_a)->out_rtcp_idx, dp_flow_index(1, (uint16_t)to_b));
+	assert_int_equal(th_flowp(1, (uint16_t)(to_b + 1))->out_idx, dp_flow_index(0, (uint16_t)to_a));
+	req("delete", "call-id", "mx1", "delete delay", "#i0e", NULL);
+
+	/* demux: the browser side keeps mux, the SIP side gets separate RTCP */
+	s = sdp_of(req("offer", "call-id", "mx2", "from-tag", "ta", "sdp",
+		sdp4("198.18.1.10", 4000, "a=rtcp-mux\r\n"), "direction", "#l1:a1:be", "rtcp-mux",
+		"#l5:demuxe", NULL));
+	to_b = m_port(s);
+	assert_null(strstr(s, "a=rtcp-mux"));
+	s = sdp_of(req("answer", "call-id", "mx2", "from-tag", "ta", "to-tag", "tb", "sdp",
+		sdp4("198.18.2.10", 5000, ""), NULL));
+	to_a = m_port(s);
+	snprintf(want, sizeof(want), "a=rtcp:%u\r\na=rtcp-mux\r\n", to_a);
+	assert_non_null(strstr(s, want));
+	/* b's RTCP socket sends to a's RTP port; a's RTCP arriving muxed goes to b's RTCP port */
+	assert_int_equal(th_flowp(1, (uint16_t)(to_b + 1))->out_idx, dp_flow_index(0, (uint16_t)to_a));
+	assert_int_equal(th_flowp(0, (uint16_t)to_a)->out_rtcp_idx,
+		dp_flow_index(1, (uint16_t)(to_b + 1)));
+	req("delete", "call-id", "mx2", "delete delay", "#i0e", NULL);
+
+	/* require: offered as already in use, no separate RTCP port advertised */
+	s = sdp_of(req("offer", "call-id", "mx3", "from-tag", "ta", "sdp",
+		sdp4("198.18.1.10", 4000, ""), "flags", "#l16:rtcp-mux-requiree", NULL));
+	to_b = m_port(s);
+	snprintf(want, sizeof(want), "a=rtcp:%u\r\na=rtcp-mux\r\n", to_b);
+	assert_non_null(strstr(s, want));
+	req("delete", "call-id", "mx3", "delete delay", "#i0e", NULL);
+}
+
+static void
+test_transport_protocol(void **state)
+{
+	unsigned to_b, to_a;
+	const char *s;
+	char sdp[1024];
+
+	(void)state;
+	snprintf(sdp, sizeof(sdp),
+		"v=0\r\no=- 1 1 IN IP4 198.18.1.10\r\ns=-\r\nc=IN IP4 198.18.1.10\r\nt=0 0\r\n"
+		"m=audio 4000 RTP/AVPF 0 8 101\r\na=rtpmap:101 telephone-event/8000\r\n"
+		"a=rtcp-fb:0 nack\r\na=rtcp-fb:* ccm fir\r\n");
+	s = sdp_of(req("offer", "call-id", "tp1", "from-tag", "ta", "sdp", sdp, "direction",
+		"#l1:a1:be", "transport-protocol", "RTP/AVP", NULL));
+	to_b = m_port(s);
+	assert_non_null(strstr(s, " RTP/AVP 0 8 101\r\n"));
+	assert_null(strstr(s, "rtcp-fb")); /* AVP peers get no feedback attributes */
+	s = sdp_of(req("answer", "call-id", "tp1", "from-tag", "ta", "to-tag", "tb", "sdp",
+		sdp4("198.18.2.10", 5000, ""), NULL));
+	to_a = m_port(s);
+	assert_non_null(strstr(s, " RTP/AVPF 0 8 101\r\n")); /* the offerer keeps its profile */
+	/* RTCP feedback the AVPF side sends is filtered before it reaches the AVP side */
+	assert_true(th_flowp(1, (uint16_t)to_b)->flags & DP_F_STRIP_FB);
+	assert_true(th_flowp(1, (uint16_t)(to_b + 1))->flags & DP_F_STRIP_FB);
+	assert_false(th_flowp(0, (uint16_t)to_a)->flags & DP_F_STRIP_FB);
+	req("delete", "call-id", "tp1", "delete delay", "#i0e", NULL);
+	assert_error(req("offer", "call-id", "tp2", "from-tag", "ta", "sdp", sdp,
+			     "transport-protocol", "RTP/XYZ", NULL),
+		"Invalid transport protocol");
+}
+
 static int
 setup(void **state)
 {
@@ -568,6 +651,8 @@ main(void)
 		cmocka_unit_test(test_timeouts),
 		cmocka_unit_test(test_ports_exhausted),
 		cmocka_unit_test(test_json_offer),
+		cmocka_unit_test(test_rtcp_mux),
+		cmocka_unit_test(test_transport_protocol),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -17,7 +17,7 @@
 
 #define DEF_MAX_REMOTE 32
 #define DEF_MAX_PAIRS 64
-#define LIM_MAX_REMOTE 256  /* hard caps on what a caller may configure */
+#define LIM_MAX_REMOTE 256 /* hard caps on what a caller may configure */
 #define LIM_MAX_PAIRS 1024
 
 /* ---- candidate attribute syntax (RFC 8839 5.1) ---- */
@@ -26,7 +26,7 @@ static bool
 is_ice_char(char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		c == '+' || c == '/';
+	       c == '+' || c == '/';
 }
 
 /* next space-separated token of [*p, end) */
@@ -166,7 +166,7 @@ static const char *const type_names[] = {"host", "srflx", "prflx", "relay"};
 int
 ice_candidate_format(const struct ice_cand *c, char *buf, size_t len)
 {
-	char addr[SL_ADDRSTRLEN], raddr[SL_ADDRSTRLEN];
+	char addr[ICE_HOSTNAME_MAX + 1], raddr[SL_ADDRSTRLEN]; /* a name is longer than an IP */
 	int n;
 
 	if (c->type > ICE_CAND_RELAY)
@@ -306,6 +306,18 @@ ice_local_get(const struct ice_agent *a, unsigned int i)
 	return i < a->n_local ? &a->local[i] : NULL;
 }
 
+unsigned int
+ice_remote_count(const struct ice_agent *a)
+{
+	return a->n_remote;
+}
+
+const struct ice_cand *
+ice_remote_get(const struct ice_agent *a, unsigned int i)
+{
+	return i < a->n_remote ? &a->remote[i] : NULL;
+}
+
 bool
 ice_is_controlling(const struct ice_agent *a)
 {
@@ -316,7 +328,7 @@ static bool
 ep_usable(const struct sl_ep *ep)
 {
 	return (ep->ip.family == AF_INET || ep->ip.family == AF_INET6) && ep->port != 0 &&
-		!sl_ip_is_any(&ep->ip);
+	       !sl_ip_is_any(&ep->ip);
 }
 
 /* pair local @p li with every usable remote candidate of its component */
@@ -337,8 +349,8 @@ ice_add_local(struct ice_agent *a, unsigned int component, const struct sl_ep *b
 	unsigned int i;
 
 	if (component < 1 || component > a->n_comp || !ep_usable(base) || local_pref > 65535 ||
-		(foundation != NULL && (foundation[0] == '\0' ||
-					       strlen(foundation) > ICE_FOUNDATION_MAX)))
+		(foundation != NULL &&
+			(foundation[0] == '\0' || strlen(foundation) > ICE_FOUNDATION_MAX)))
 		return -EINVAL;
 	if (advertised == NULL)
 		advertised = base;
@@ -415,8 +427,8 @@ ice_restart(struct ice_agent *a)
 }
 
 int
-ice_set_remote_credentials(struct ice_agent *a, const char *ufrag, const char *pwd,
-	unsigned int flags)
+ice_set_remote_credentials(
+	struct ice_agent *a, const char *ufrag, const char *pwd, unsigned int flags)
 {
 	int restart = 0;
 
@@ -430,6 +442,7 @@ ice_set_remote_credentials(struct ice_agent *a, const char *ufrag, const char *p
 	snprintf(a->rufrag, sizeof(a->rufrag), "%s", ufrag);
 	snprintf(a->rpwd, sizeof(a->rpwd), "%s", pwd);
 	a->have_remote = true;
+	a->dirty = true;
 	a->remote_lite = (flags & ICE_REMOTE_LITE) != 0;
 	a->remote_trickle = (flags & ICE_REMOTE_TRICKLE) != 0;
 	if (a->remote_lite && !a->controlling)
@@ -450,6 +463,7 @@ void
 ice_end_of_candidates(struct ice_agent *a)
 {
 	a->eoc = true;
+	a->dirty = true; /* may decide failure */
 }
 
 int
@@ -481,7 +495,8 @@ ice_add_remote(struct ice_agent *a, const struct ice_cand *c)
 	int ri;
 
 	if (c->component < 1 || c->component > a->n_comp || c->type > ICE_CAND_RELAY ||
-		c->foundation[0] == '\0' || memchr(c->foundation, '\0', sizeof(c->foundation)) == NULL)
+		c->foundation[0] == '\0' ||
+		memchr(c->foundation, '\0', sizeof(c->foundation)) == NULL)
 		return -EINVAL;
 	if (c->mdns) {
 		/* kept for the record; never paired (RFC 8828: prflx learning covers it) */
@@ -508,12 +523,13 @@ ice_add_remote(struct ice_agent *a, const struct ice_cand *c)
 	a->remote[a->n_remote++] = *c;
 	if (!c->mdns)
 		pair_remote(a, a->n_remote - 1);
+	a->dirty = true;
 	return 0;
 }
 
 int
-ice_remote_add_prflx(struct ice_agent *a, unsigned int component, const struct sl_ep *ep,
-	uint32_t priority)
+ice_remote_add_prflx(
+	struct ice_agent *a, unsigned int component, const struct sl_ep *ep, uint32_t priority)
 {
 	struct ice_cand *r;
 
@@ -529,6 +545,56 @@ ice_remote_add_prflx(struct ice_agent *a, unsigned int component, const struct s
 	r->addr = *ep;
 	a->n_remote++;
 	return (int)(a->n_remote - 1);
+}
+
+/* ---- queries ---- */
+
+int
+ice_selected(const struct ice_agent *a, unsigned int component, struct sl_ep *local,
+	struct sl_ep *remote)
+{
+	const struct ice_comp *c;
+
+	if (component < 1 || component > a->n_comp)
+		return -EINVAL;
+	c = &a->comp[component - 1];
+	if (!c->selected)
+		return -EAGAIN;
+	if (c->consent_lost)
+		return -ETIMEDOUT;
+	if (local != NULL)
+		*local = c->sel_local;
+	if (remote != NULL)
+		*remote = c->sel_remote;
+	return 0;
+}
+
+enum ice_state
+ice_state(const struct ice_agent *a)
+{
+	bool all = true;
+	unsigned int i;
+
+	for (i = 0; i < a->n_comp; i++) {
+		if (a->comp[i].consent_lost)
+			return ICE_ST_FAILED;
+		if (!a->comp[i].selected)
+			all = false;
+	}
+	if (a->failed)
+		return ICE_ST_FAILED;
+	if (all)
+		return ICE_ST_CONNECTED;
+	return a->have_remote ? ICE_ST_CHECKING : ICE_ST_NEW;
+}
+
+uint32_t
+ice_events(struct ice_agent *a)
+{
+	uint32_t ev = a->events;
+
+	a->events = 0;
+	return ev;
 }
 
 /* ---- checklist ---- */
@@ -547,7 +613,7 @@ bool
 ice_same_foundation(const struct ice_agent *a, const struct ice_pair *p, const struct ice_pair *q)
 {
 	return strcmp(a->local[p->local].foundation, a->local[q->local].foundation) == 0 &&
-		strcmp(a->remote[p->remote].foundation, a->remote[q->remote].foundation) == 0;
+	       strcmp(a->remote[p->remote].foundation, a->remote[q->remote].foundation) == 0;
 }
 
 /* a new pair starts Waiting unless its foundation already has a check

@@ -30,14 +30,14 @@
 
 #include "common/addr.h"
 
-#define ICE_UFRAG_LEN 8          /* ours, rtpengine-compatible */
+#define ICE_UFRAG_LEN 8 /* ours, rtpengine-compatible */
 #define ICE_PWD_LEN 26
-#define ICE_CRED_MAX 256         /* RFC 8839: ice-char 4..256 (ufrag), 22..256 (pwd) */
-#define ICE_MAX_COMPONENTS 2     /* RTP and RTCP */
-#define ICE_MAX_LOCAL 8          /* relay sockets per media */
+#define ICE_CRED_MAX 256     /* RFC 8839: ice-char 4..256 (ufrag), 22..256 (pwd) */
+#define ICE_MAX_COMPONENTS 2 /* RTP and RTCP */
+#define ICE_MAX_LOCAL 8	     /* relay sockets per media */
 #define ICE_FOUNDATION_MAX 32
-#define ICE_HOSTNAME_MAX 63      /* mDNS name, e.g. "<uuid>.local" */
-#define ICE_PKT_MAX 576          /* room for one check or reply (worst case ~350 B) */
+#define ICE_HOSTNAME_MAX 63 /* mDNS name, e.g. "<uuid>.local" */
+#define ICE_PKT_MAX 576	    /* room for one check or reply (worst case ~350 B) */
 
 enum ice_cand_type { ICE_CAND_HOST, ICE_CAND_SRFLX, ICE_CAND_PRFLX, ICE_CAND_RELAY };
 
@@ -49,12 +49,12 @@ enum ice_cand_type { ICE_CAND_HOST, ICE_CAND_SRFLX, ICE_CAND_PRFLX, ICE_CAND_REL
 
 struct ice_cand {
 	char foundation[ICE_FOUNDATION_MAX + 1];
-	uint16_t component;       /* 1 = RTP, 2 = RTCP */
-	uint8_t type;             /* enum ice_cand_type */
-	bool mdns;                /* address is the name in @c hostname, not resolved */
+	uint16_t component; /* 1 = RTP, 2 = RTCP */
+	uint8_t type;	    /* enum ice_cand_type */
+	bool mdns;	    /* address is the name in @c hostname, not resolved */
 	uint32_t priority;
-	struct sl_ep addr;        /* as signalled; unset when mdns */
-	struct sl_ep rel;         /* raddr/rport; unset when absent */
+	struct sl_ep addr; /* as signalled; unset when mdns */
+	struct sl_ep rel;  /* raddr/rport; unset when absent */
 	char hostname[ICE_HOSTNAME_MAX + 1];
 };
 
@@ -73,22 +73,22 @@ static inline uint32_t
 ice_priority(unsigned int type_pref, unsigned int local_pref, unsigned int component)
 {
 	return (uint32_t)type_pref << 24 | (uint32_t)(65535 - (local_pref & 0xFFFF)) << 8 |
-		(uint32_t)(256 - (component & 0xFF));
+	       (uint32_t)(256 - (component & 0xFF));
 }
 
 /** Limits and timers; 0 in any field selects the default shown. */
 struct ice_conf {
-	unsigned int max_remote;          /* remote candidates incl. prflx: 32 */
-	unsigned int max_pairs;           /* 64 */
-	unsigned int ta_ms;               /* check pacing: 50 */
-	unsigned int rto_ms;              /* first retransmit: 500, doubling */
-	unsigned int rto_max_ms;          /* retransmit interval cap: 3000 */
-	unsigned int max_tx;              /* transmissions per check: 7 */
-	unsigned int nominate_wait_ms;    /* controlling: wait for better pairs: 1000 */
+	unsigned int max_remote;	  /* remote candidates incl. prflx: 32 */
+	unsigned int max_pairs;		  /* 64 */
+	unsigned int ta_ms;		  /* check pacing: 50 */
+	unsigned int rto_ms;		  /* first retransmit: 500, doubling */
+	unsigned int rto_max_ms;	  /* retransmit interval cap: 3000 */
+	unsigned int max_tx;		  /* transmissions per check: 7 */
+	unsigned int nominate_wait_ms;	  /* controlling: wait for better pairs: 1000 */
 	unsigned int connect_timeout_ms;  /* give up without a selected pair: 30000 */
 	unsigned int consent_interval_ms; /* RFC 7675 checks, +-20 % jitter: 5000 */
 	unsigned int consent_timeout_ms;  /* consent lost without responses: 30000 */
-	uint64_t tiebreaker;              /* 0 = random */
+	uint64_t tiebreaker;		  /* 0 = random */
 };
 
 /** One packet to send: from our socket @c local to @c remote. */
@@ -108,18 +108,18 @@ struct ice_out {
 };
 
 enum ice_state {
-	ICE_ST_NEW,        /* no remote credentials yet */
+	ICE_ST_NEW, /* no remote credentials yet */
 	ICE_ST_CHECKING,
-	ICE_ST_CONNECTED,  /* every component has a selected pair with consent */
-	ICE_ST_FAILED,     /* checks failed, timed out, or consent lost */
+	ICE_ST_CONNECTED, /* every component has a selected pair with consent */
+	ICE_ST_FAILED,	  /* checks failed, timed out, or consent lost */
 };
 
 /* ice_events() bits */
 #define ICE_EV_SELECTED (1u << 0)     /* a component's selected pair changed */
 #define ICE_EV_CONSENT_LOST (1u << 1) /* stop sending media (RFC 7675) */
 #define ICE_EV_FAILED (1u << 2)
-#define ICE_EV_ROLE (1u << 3)         /* role switched by a 487 or a conflict */
-#define ICE_EV_RESTART (1u << 4)      /* remote credentials changed: new local ones */
+#define ICE_EV_ROLE (1u << 3)	 /* role switched by a 487 or a conflict */
+#define ICE_EV_RESTART (1u << 4) /* remote credentials changed: new local ones */
 
 struct ice_agent;
 
@@ -127,8 +127,8 @@ struct ice_agent;
  * @param components 1 (rtcp-mux) or 2.
  * @return an agent with random local ufrag/pwd, or NULL with errno EINVAL/ENOMEM.
  */
-struct ice_agent *ice_agent_create(unsigned int components, bool controlling,
-	const struct ice_conf *conf);
+struct ice_agent *ice_agent_create(
+	unsigned int components, bool controlling, const struct ice_conf *conf);
 void ice_agent_free(struct ice_agent *a);
 
 const char *ice_local_ufrag(const struct ice_agent *a);
@@ -154,11 +154,14 @@ const struct ice_cand *ice_local_get(const struct ice_agent *a, unsigned int i);
  * selected pairs stay usable until new ones are nominated.
  * @return 0, 1 (restart), -EINVAL (length/charset).
  */
-int ice_set_remote_credentials(struct ice_agent *a, const char *ufrag, const char *pwd,
-	unsigned int flags);
+int ice_set_remote_credentials(
+	struct ice_agent *a, const char *ufrag, const char *pwd, unsigned int flags);
 
 /** @return 0, -EEXIST (duplicate), -ENOSPC (limit), -EINVAL (component). */
 int ice_add_remote(struct ice_agent *a, const struct ice_cand *c);
+/** Remote candidates, signalled and learned (type ICE_CAND_PRFLX). */
+unsigned int ice_remote_count(const struct ice_agent *a);
+const struct ice_cand *ice_remote_get(const struct ice_agent *a, unsigned int i);
 void ice_end_of_candidates(struct ice_agent *a);
 
 /** Set the role (offer/answer decides; ignored towards a lite peer). */
@@ -174,7 +177,9 @@ void ice_restart(struct ice_agent *a);
  * @return 0 if handled, else why it was rejected or dropped: -EACCES
  * (401 sent or response failed integrity), -EBADMSG (400 sent), -ENOTSUP
  * (420 sent), -EAGAIN (487 sent), -ENOENT (no such transaction), -ENXIO
- * (unknown local socket), or a stun_parse() error (dropped).
+ * (unknown local socket), -EOPNOTSUPP (not a Binding), -EREMCHG (response
+ * from another address: pair failed), -ECONNREFUSED (error response: pair
+ * failed), or a stun_parse() error (dropped).
  */
 int ice_input_stun(struct ice_agent *a, const struct sl_ep *local, const struct sl_ep *remote,
 	const void *buf, size_t len, uint64_t now_ms, struct ice_out *out);

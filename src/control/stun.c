@@ -49,9 +49,22 @@ wr32(uint8_t *p, uint32_t v)
 /* half-byte table for the reflected CRC-32 polynomial 0xEDB88320: 64 bytes
  * instead of 1 KiB, two lookups per byte is plenty for control-thread use */
 static const uint32_t crc_nibble[16] = {
-	0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac, 0x76dc4190, 0x6b6b51f4, 0x4db26158,
-	0x5005713c, 0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c, 0x9b64c2b0, 0x86d3d2d4,
-	0xa00ae278, 0xbdbdf21c,
+	0x00000000,
+	0x1db71064,
+	0x3b6e20c8,
+	0x26d930ac,
+	0x76dc4190,
+	0x6b6b51f4,
+	0x4db26158,
+	0x5005713c,
+	0xedb88320,
+	0xf00f9344,
+	0xd6d6a3e8,
+	0xcb61b38c,
+	0x9b64c2b0,
+	0x86d3d2d4,
+	0xa00ae278,
+	0xbdbdf21c,
 };
 
 uint32_t
@@ -75,7 +88,7 @@ stun_looks_like(const void *buf, size_t len)
 	const uint8_t *p = buf;
 
 	return len >= STUN_HDR_LEN && (p[0] & 0xC0) == 0 && rd32(p + 4) == STUN_MAGIC &&
-		(rd16(p + 2) & 3) == 0;
+	       (rd16(p + 2) & 3) == 0;
 }
 
 /* comprehension-required attributes this codec understands; anything else
@@ -128,7 +141,7 @@ parse_addr(const struct stun_msg *m, const uint8_t *v, uint16_t len, bool xor, s
 		return -EINVAL;
 	ep->port = rd16(v + 2);
 	for (i = 0; i < alen; i++)
-		ep->ip.a[i] = v[4 + i] ^ (xor ? mask[i] : 0);
+		ep->ip.a[i] = v[4 + i] ^ (xor? mask[i] : 0);
 	if (xor)
 		ep->port ^= (uint16_t)(STUN_MAGIC >> 16);
 	return 0;
@@ -239,8 +252,8 @@ parse_attr(struct stun_msg *m, uint16_t type, const uint8_t *v, uint16_t len, ui
 			return -EINVAL;
 		if (m->has & (STUN_HAS_CONTROLLING | STUN_HAS_CONTROLLED))
 			return 0; /* both present is nonsense; keep the first */
-		m->has |= type == STUN_ATTR_ICE_CONTROLLING ? STUN_HAS_CONTROLLING :
-							      STUN_HAS_CONTROLLED;
+		m->has |= type == STUN_ATTR_ICE_CONTROLLING ? STUN_HAS_CONTROLLING
+							    : STUN_HAS_CONTROLLED;
 		m->tiebreaker = rd64(v);
 		return 0;
 	default:
@@ -271,7 +284,7 @@ stun_parse(struct stun_msg *m, const void *buf, size_t len)
 		return -EPROTO;
 	mlen = rd16(p + 2);
 	if (mlen & 3)
-		return -EBADMSG;
+		return -ERANGE; /* the last attribute lacks its padding */
 	if (STUN_HDR_LEN + (size_t)mlen > len)
 		return -EMSGSIZE;
 	if (STUN_HDR_LEN + (size_t)mlen < len)
@@ -294,7 +307,7 @@ stun_parse(struct stun_msg *m, const void *buf, size_t len)
 		if (alen > room)
 			return -EOVERFLOW;
 		if (padded > room)
-			return -ERANGE;
+			return -ERANGE; /* cannot happen while mlen % 4 == 0; kept as a guard */
 		if (at == STUN_ATTR_FINGERPRINT) {
 			fp_off = off;
 			rc = parse_attr(m, at, p + off + 4, alen, (uint16_t)off);
@@ -357,7 +370,7 @@ bool
 stun_username_eq(const struct stun_msg *m, const char *s, size_t n)
 {
 	return (m->has & STUN_HAS_USERNAME) && m->username_len == n &&
-		memcmp(m->username, s, n) == 0;
+	       memcmp(m->username, s, n) == 0;
 }
 
 const char *
@@ -384,8 +397,8 @@ stun_reason(uint16_t code)
 }
 
 void
-stun_build_init(struct stun_builder *b, void *buf, size_t cap, uint16_t method,
-	enum stun_class cls, const uint8_t tid[STUN_TID_LEN])
+stun_build_init(struct stun_builder *b, void *buf, size_t cap, uint16_t method, enum stun_class cls,
+	const uint8_t tid[STUN_TID_LEN])
 {
 	unsigned int c = (unsigned int)cls;
 	uint16_t type;
@@ -400,7 +413,7 @@ stun_build_init(struct stun_builder *b, void *buf, size_t cap, uint16_t method,
 		return;
 	}
 	type = (uint16_t)((method & 0x000F) | ((method & 0x0070) << 1) | ((method & 0x0F80) << 2) |
-		((c & 1) << 4) | ((c & 2) << 7));
+			  ((c & 1) << 4) | ((c & 2) << 7));
 	wr16(b->buf, type);
 	wr16(b->buf + 2, 0);
 	wr32(b->buf + 4, STUN_MAGIC);
@@ -485,7 +498,7 @@ stun_add_xor_addr(struct stun_builder *b, uint16_t type, const struct sl_ep *ep)
 	memcpy(mask + 4, b->buf + 8, STUN_TID_LEN);
 	v[0] = 0;
 	v[1] = alen == 4 ? 0x01 : 0x02;
-	wr16(v + 2, ep->port ^ (uint16_t)(STUN_MAGIC >> 16));
+	wr16(v + 2, (uint16_t)(ep->port ^ (STUN_MAGIC >> 16)));
 	for (i = 0; i < alen; i++)
 		v[4 + i] = ep->ip.a[i] ^ mask[i];
 	return 0;

@@ -14,10 +14,11 @@
  *   -EMSGSIZE  truncated: shorter than the header or than its length field
  *   -E2BIG     larger than STUN_MAX_MSG_LEN
  *   -EPROTO    wrong magic cookie (RFC 3489 or garbage)
- *   -EBADMSG   length field not a multiple of 4 or not the datagram size,
+ *   -EBADMSG   bytes beyond what the length field covers (length mismatch),
  *              or an attribute after FINGERPRINT
+ *   -ERANGE    bad padding: the length is not a multiple of 4 (an attribute
+ *              without its padding)
  *   -EOVERFLOW an attribute value runs past the end of the message
- *   -ERANGE    an attribute's padding runs past the end of the message
  *   -EINVAL    a known attribute with an impossible value (bad length, family)
  *   -EILSEQ    FINGERPRINT present but wrong
  * Integrity: -ENOENT (no MESSAGE-INTEGRITY), -EACCES (HMAC mismatch).
@@ -87,13 +88,13 @@ enum stun_class {
 
 /** A parsed message; pointers borrow the parsed buffer. */
 struct stun_msg {
-	const uint8_t *buf;        /* the whole message (borrowed) */
-	uint16_t len;              /* bytes, header included */
-	uint16_t method;           /* 12 bits, STUN_BINDING */
-	uint8_t cls;               /* enum stun_class */
+	const uint8_t *buf; /* the whole message (borrowed) */
+	uint16_t len;	    /* bytes, header included */
+	uint16_t method;    /* 12 bits, STUN_BINDING */
+	uint8_t cls;	    /* enum stun_class */
 	uint8_t tid[STUN_TID_LEN];
-	uint32_t has;              /* STUN_HAS_* */
-	const uint8_t *username;   /* USERNAME value, not NUL-terminated */
+	uint32_t has;		 /* STUN_HAS_* */
+	const uint8_t *username; /* USERNAME value, not NUL-terminated */
 	uint16_t username_len;
 	const uint8_t *software;
 	uint16_t software_len;
@@ -101,14 +102,14 @@ struct stun_msg {
 	uint16_t realm_len;
 	const uint8_t *nonce;
 	uint16_t nonce_len;
-	uint16_t mi_off;           /* offset of the MESSAGE-INTEGRITY attribute header */
-	uint16_t mi256_off;        /* same for MESSAGE-INTEGRITY-SHA256 */
-	uint16_t mi256_len;        /* its value length: 16..32 */
-	uint32_t priority;         /* PRIORITY */
-	uint64_t tiebreaker;       /* ICE-CONTROLLING or ICE-CONTROLLED value */
-	struct sl_ep mapped;       /* XOR-MAPPED-ADDRESS (or MAPPED-ADDRESS), decoded */
-	uint16_t error_code;       /* 300..699 */
-	const uint8_t *reason;     /* ERROR-CODE reason phrase */
+	uint16_t mi_off;       /* offset of the MESSAGE-INTEGRITY attribute header */
+	uint16_t mi256_off;    /* same for MESSAGE-INTEGRITY-SHA256 */
+	uint16_t mi256_len;    /* its value length: 16..32 */
+	uint32_t priority;     /* PRIORITY */
+	uint64_t tiebreaker;   /* ICE-CONTROLLING or ICE-CONTROLLED value */
+	struct sl_ep mapped;   /* XOR-MAPPED-ADDRESS (or MAPPED-ADDRESS), decoded */
+	uint16_t error_code;   /* 300..699 */
+	const uint8_t *reason; /* ERROR-CODE reason phrase */
 	uint16_t reason_len;
 	/* comprehension-required (< 0x8000) types we do not understand: answer 420 */
 	uint16_t unknown[STUN_MAX_UNKNOWN];
@@ -120,11 +121,11 @@ struct stun_msg {
 
 /** Builder state; write with stun_add_*(), close with stun_finish(). */
 struct stun_builder {
-	uint8_t *buf;  /* caller's buffer */
-	size_t cap;    /* its size in bytes */
-	size_t len;    /* bytes written so far */
-	uint8_t pad;   /* padding byte value (0; any value is legal, RFC 8489 14) */
-	int err;       /* first error (sticky), 0 or -ENOSPC/-EINVAL */
+	uint8_t *buf; /* caller's buffer */
+	size_t cap;   /* its size in bytes */
+	size_t len;   /* bytes written so far */
+	uint8_t pad;  /* padding byte value (0; any value is legal, RFC 8489 14) */
+	int err;      /* first error (sticky), 0 or -ENOSPC/-EINVAL */
 };
 
 /** Quick demux test (RFC 7983): could @p buf be STUN? No full parse. */

@@ -183,15 +183,11 @@ main(int argc, char **argv)
 		return 1;
 	}
 
-	atexit(at_exit);
-	rc = rte_eal_init(eal_argc, eal_argv);
-	if (rc < 0) {
-		SL_ERR("main", "DPDK EAL initialisation failed: %s", rte_strerror(rte_errno));
-		fprintf(stderr, "sluice: DPDK EAL initialisation failed: %s\n", rte_strerror(rte_errno));
-		return 1;
-	}
-	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
-
+	/*
+	 * Handlers before EAL: a SIGTERM during start-up then only sets quit,
+	 * ctl_run() returns at once and the normal clean shutdown removes the
+	 * runtime files EAL already created.
+	 */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -200,6 +196,15 @@ main(int argc, char **argv)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+
+	atexit(at_exit);
+	rc = rte_eal_init(eal_argc, eal_argv);
+	if (rc < 0) {
+		SL_ERR("main", "DPDK EAL initialisation failed: %s", rte_strerror(rte_errno));
+		fprintf(stderr, "sluice: DPDK EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 
 	rc = dp_init(&cfg, err, sizeof(err));
 	if (rc < 0)

@@ -28,13 +28,13 @@
 #include "crypto/dtls_priv.h"
 
 /* ECDHE-ECDSA only (our certificates are P-256), AEAD first */
-#define DTLS_CIPHERS                                                                                \
+#define DTLS_CIPHERS                                                                               \
 	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"                             \
 	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA"
 #define DTLS_GROUPS "X25519:P-256:P-384"
 #define DTLS_EXPORTER_LABEL "EXTRACTOR-dtls_srtp" /* RFC 5764 §4.2 */
-#define DTLS_RECORD_HDR 13                        /* type, version, epoch, seq48, length */
-#define DTLS_HS_HDR 12                            /* msg_type, len24, seq16, frag_off24, frag_len24 */
+#define DTLS_RECORD_HDR 13			  /* type, version, epoch, seq48, length */
+#define DTLS_HS_HDR 12 /* msg_type, len24, seq16, frag_off24, frag_len24 */
 #define ALL_SUITES ((1u << DTLS_SRTP_NUM) - 1)
 
 /*
@@ -47,7 +47,7 @@
 
 struct dtls_early {
 	unsigned int n;
-	uint16_t used;                       /* bytes of buf[] in use */
+	uint16_t used; /* bytes of buf[] in use */
 	uint16_t off[EARLY_MAX];
 	uint16_t len[EARLY_MAX];
 	uint8_t buf[EARLY_BYTES];
@@ -55,19 +55,21 @@ struct dtls_early {
 
 struct dtls_conn {
 	enum dtls_state state;
-	enum dtls_role role;                 /* valid unless pending */
-	struct dtls_cert *cert;              /* reference held: our identity */
-	SSL *ssl;                            /* NULL while pending */
-	unsigned int suites;                 /* 1u << enum dtls_srtp_suite */
-	struct dtls_fingerprint remote_fp;   /* what the peer's certificate must hash to */
-	bool verified;                       /* peer certificate matched remote_fp */
+	enum dtls_role role;	/* valid unless pending */
+	struct dtls_cert *cert; /* reference held: our identity */
+	SSL *ssl;		/* NULL while pending and once released */
+	uint8_t *peer_der;	/* verified peer certificate (DER), for re-offers */
+	int peer_der_len;
+	unsigned int suites;		   /* 1u << enum dtls_srtp_suite */
+	struct dtls_fingerprint remote_fp; /* what the peer's certificate must hash to */
+	bool verified;			   /* peer certificate matched remote_fp */
 	bool have_keys;
-	unsigned int rtx_flight;             /* retransmissions of the current flight */
+	unsigned int rtx_flight; /* retransmissions of the current flight */
 	/* bound for the duration of one driving call only */
-	const uint8_t *in;                   /* datagram OpenSSL reads next, not owned */
+	const uint8_t *in; /* datagram OpenSSL reads next, not owned */
 	size_t in_len;
-	struct dtls_out *out;                /* caller's, not owned */
-	struct dtls_early *early;            /* lazily allocated while pending */
+	struct dtls_out *out;	  /* caller's, not owned */
+	struct dtls_early *early; /* lazily allocated while pending */
 	struct dtls_srtp_keys keys;
 	struct dtls_conn_stats stats;
 	char tls_id[DTLS_TLS_ID_LEN + 1];
@@ -91,9 +93,11 @@ bio_write(BIO *b, const char *data, int len)
 	/* like UDP: a datagram that cannot go out is lost, not retried;
 	 * the retransmission timer repairs it */
 	if (o == NULL || o->n >= DTLS_OUT_MAX || len > DTLS_MTU) {
+		const char *why = len > DTLS_MTU ? "over MTU" : "output full";
+
 		c->stats.tx_dropped++;
 		SL_LOG_RL(SL_LOG_WARNING, DTLS_LOG, "dropped a %d-byte datagram (%s)", len,
-			o == NULL ? "no output" : len > DTLS_MTU ? "over MTU" : "output full");
+			o == NULL ? "no output" : why);
 		return len;
 	}
 	memcpy(o->dg[o->n].data, data, (size_t)len);
@@ -158,8 +162,8 @@ bio_method(void)
 		return bio_meth;
 	m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "sluice dtls datagram");
 	if (m == NULL || BIO_meth_set_write(m, bio_write) != 1 ||
-			BIO_meth_set_read(m, bio_read) != 1 || BIO_meth_set_ctrl(m, bio_ctrl) != 1 ||
-			BIO_meth_set_create(m, bio_create) != 1) {
+		BIO_meth_set_read(m, bio_read) != 1 || BIO_meth_set_ctrl(m, bio_ctrl) != 1 ||
+		BIO_meth_set_create(m, bio_create) != 1) {
 		BIO_meth_free(m);
 		return NULL;
 	}
@@ -169,10 +173,7 @@ bio_method(void)
 
 /* ---- state helpers ---- */
 
-static void
-fail(struct dtls_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
+static void __attribute__((format(printf, 2, 3)))
 fail(struct dtls_conn *c, const char *fmt, ...)
 {
 	va_list ap;
@@ -223,8 +224,9 @@ out_end(struct dtls_conn *c, uint64_t now_ms)
 
 	c->out = NULL;
 	if (c->ssl != NULL && (c->state == DTLS_ST_HANDSHAKING || c->state == DTLS_ST_CONNECTED) &&
-			DTLSv1_get_timeout(c->ssl, &tv) == 1)
-		out->next_ms = now_ms + (uint64_t)tv.tv_sec * 1000 + ((uint64_t)tv.tv_usec + 999) / 1000;
+		DTLSv1_get_timeout(c->ssl, &tv) == 1)
+		out->next_ms =
+			now_ms + (uint64_t)tv.tv_sec * 1000 + ((uint64_t)tv.tv_usec + 999) / 1000;
 	return out->next_ms;
 }
 
@@ -249,7 +251,7 @@ verify_cb(X509_STORE_CTX *store, void *arg)
 		return 0;
 	}
 	if (X509_digest(peer, dtls_hashes[c->remote_fp.hash].md(), md, &len) != 1 ||
-			len != c->remote_fp.len || memcmp(md, c->remote_fp.digest, len) != 0) {
+		len != c->remote_fp.len || memcmp(md, c->remote_fp.digest, len) != 0) {
 		snprintf(c->reason, sizeof(c->reason),
 			"peer certificate does not match a=fingerprint (%s)",
 			dtls_hashes[c->remote_fp.hash].name);
@@ -290,10 +292,10 @@ dtls_ctx_setup(SSL_CTX *ctx)
 			dtls_suites[i].ossl);
 	/* OpenSSL 3.0 has no DTLS 1.3; pin 1.2 so nothing older is accepted */
 	if (SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION) != 1 ||
-			SSL_CTX_set_max_proto_version(ctx, DTLS1_2_VERSION) != 1 ||
-			SSL_CTX_set_cipher_list(ctx, DTLS_CIPHERS) != 1 ||
-			SSL_CTX_set1_groups_list(ctx, DTLS_GROUPS) != 1 ||
-			SSL_CTX_set_tlsext_use_srtp(ctx, profiles) != 0) { /* 0 is success */
+		SSL_CTX_set_max_proto_version(ctx, DTLS1_2_VERSION) != 1 ||
+		SSL_CTX_set_cipher_list(ctx, DTLS_CIPHERS) != 1 ||
+		SSL_CTX_set1_groups_list(ctx, DTLS_GROUPS) != 1 ||
+		SSL_CTX_set_tlsext_use_srtp(ctx, profiles) != 0) { /* 0 is success */
 		SL_ERR(DTLS_LOG, "SSL_CTX setup failed");
 		ERR_clear_error();
 		return -EIO;
@@ -301,8 +303,11 @@ dtls_ctx_setup(SSL_CTX *ctx)
 	/* we set the MTU, never probe it (there is no socket to ask); one
 	 * association per SDP negotiation, so no tickets, cache or renegotiation */
 	SSL_CTX_set_options(ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION |
-			SSL_OP_CIPHER_SERVER_PREFERENCE);
+					 SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	/* we never send application data, and handshake records are cut to the
+	 * MTU anyway: a small send fragment shrinks the write buffer by ~15 KiB */
+	SSL_CTX_set_max_send_fragment(ctx, 1024);
 	/* both roles demand the peer's certificate: it is the peer's identity */
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
 	SSL_CTX_set_cert_verify_callback(ctx, verify_cb, NULL);
@@ -326,6 +331,16 @@ on_connected(struct dtls_conn *c)
 		fail(c, "peer certificate was not verified");
 		return;
 	}
+	/* DER, not X509: ~350 bytes instead of ~4 KiB, and all a fingerprint
+	 * needs; it outlives dtls_conn_release() */
+	OPENSSL_free(c->peer_der);
+	c->peer_der = NULL;
+	c->peer_der_len = i2d_X509(SSL_get0_peer_certificate(c->ssl), &c->peer_der);
+	if (c->peer_der_len <= 0) {
+		c->peer_der = NULL;
+		fail(c, "out of memory");
+		return;
+	}
 	for (i = 0; p != NULL && i < DTLS_SRTP_NUM; i++)
 		if ((c->suites & (1u << i)) && dtls_suites[i].id == p->id)
 			si = &dtls_suites[i];
@@ -338,7 +353,7 @@ on_connected(struct dtls_conn *c)
 	/* RFC 5764 §4.2: client_key | server_key | client_salt | server_salt */
 	ERR_clear_error();
 	if (SSL_export_keying_material(c->ssl, km, 2 * (kl + sl), DTLS_EXPORTER_LABEL,
-			strlen(DTLS_EXPORTER_LABEL), NULL, 0, 0) != 1) {
+		    strlen(DTLS_EXPORTER_LABEL), NULL, 0, 0) != 1) {
 		fail_ssl(c, 0);
 		return;
 	}
@@ -361,8 +376,9 @@ on_connected(struct dtls_conn *c)
 	c->have_keys = true;
 	c->state = DTLS_ST_CONNECTED;
 	c->out->events |= DTLS_EV_CONNECTED;
-	SL_DEBUG(DTLS_LOG, "connected as %s: %s, %s", c->role == DTLS_ROLE_CLIENT ? "client" : "server",
-		SSL_get_cipher_name(c->ssl), si->sdes);
+	SL_DEBUG(DTLS_LOG, "connected as %s: %s, %s",
+		c->role == DTLS_ROLE_CLIENT ? "client" : "server", SSL_get_cipher_name(c->ssl),
+		si->sdes);
 }
 
 /* Post-handshake records: close_notify, alerts, retransmitted final flights
@@ -484,6 +500,7 @@ dtls_conn_destroy(struct dtls_conn *c)
 	if (c == NULL)
 		return;
 	SSL_free(c->ssl);
+	OPENSSL_free(c->peer_der);
 	free(c->early);
 	dtls_cert_unref(c->cert);
 	OPENSSL_cleanse(&c->keys, sizeof(c->keys));
@@ -495,7 +512,7 @@ is_client_hello(const uint8_t *b, size_t len)
 {
 	/* handshake record, DTLS version (0xfeXX), epoch 0, msg_type client_hello */
 	return len >= DTLS_RECORD_HDR + DTLS_HS_HDR && b[0] == 22 && b[1] == 0xfe && b[3] == 0 &&
-		b[4] == 0 && b[DTLS_RECORD_HDR] == 1;
+	       b[4] == 0 && b[DTLS_RECORD_HDR] == 1;
 }
 
 static void
@@ -535,10 +552,9 @@ dtls_conn_start(struct dtls_conn *c, enum dtls_role role, const struct dtls_fing
 	int rc;
 
 	if (c == NULL || out == NULL || fp == NULL ||
-			(role != DTLS_ROLE_CLIENT && role != DTLS_ROLE_SERVER) ||
-			(unsigned int)fp->hash >= DTLS_HASH_NUM ||
-			fp->len != dtls_hashes[fp->hash].len ||
-			(tls_id != NULL && !dtls_tls_id_valid(tls_id, strlen(tls_id))))
+		(role != DTLS_ROLE_CLIENT && role != DTLS_ROLE_SERVER) ||
+		(unsigned int)fp->hash >= DTLS_HASH_NUM || fp->len != dtls_hashes[fp->hash].len ||
+		(tls_id != NULL && !dtls_tls_id_valid(tls_id, strlen(tls_id))))
 		return -EINVAL;
 	if (c->state != DTLS_ST_PENDING)
 		return -EALREADY;
@@ -571,8 +587,8 @@ dtls_conn_start(struct dtls_conn *c, enum dtls_role role, const struct dtls_fing
 }
 
 int
-dtls_input(struct dtls_conn *c, const uint8_t *buf, size_t len, uint64_t now_ms,
-	struct dtls_out *out)
+dtls_input(
+	struct dtls_conn *c, const uint8_t *buf, size_t len, uint64_t now_ms, struct dtls_out *out)
 {
 	if (c == NULL || out == NULL || (buf == NULL && len > 0))
 		return -EINVAL;
@@ -583,7 +599,8 @@ dtls_input(struct dtls_conn *c, const uint8_t *buf, size_t len, uint64_t now_ms,
 		c->stats.rx_ignored++;
 	} else if (c->state == DTLS_ST_PENDING) {
 		early_keep(c, buf, len);
-	} else if (c->state == DTLS_ST_HANDSHAKING || c->state == DTLS_ST_CONNECTED) {
+	} else if (c->ssl != NULL &&
+		   (c->state == DTLS_ST_HANDSHAKING || c->state == DTLS_ST_CONNECTED)) {
 		c->in = buf;
 		c->in_len = len;
 		drive(c);
@@ -605,7 +622,7 @@ dtls_tick(struct dtls_conn *c, uint64_t now_ms, struct dtls_out *out)
 		return DTLS_NO_DEADLINE;
 	out_begin(c, out);
 	if (c->ssl != NULL && (c->state == DTLS_ST_HANDSHAKING || c->state == DTLS_ST_CONNECTED) &&
-			DTLSv1_get_timeout(c->ssl, &tv) == 1 && tv.tv_sec == 0 && tv.tv_usec == 0) {
+		DTLSv1_get_timeout(c->ssl, &tv) == 1 && tv.tv_sec == 0 && tv.tv_usec == 0) {
 		if (c->rtx_flight >= DTLS_RTX_LIMIT) {
 			fail(c, "handshake timed out after %u retransmissions", c->rtx_flight);
 		} else {
@@ -623,7 +640,7 @@ dtls_close(struct dtls_conn *c, struct dtls_out *out)
 	if (c == NULL || out == NULL)
 		return -EINVAL;
 	out_begin(c, out);
-	if (c->state == DTLS_ST_CONNECTED) {
+	if (c->state == DTLS_ST_CONNECTED && c->ssl != NULL) {
 		ERR_clear_error();
 		SSL_shutdown(c->ssl); /* writes close_notify; we do not wait for theirs */
 		ERR_clear_error();
@@ -631,6 +648,18 @@ dtls_close(struct dtls_conn *c, struct dtls_out *out)
 	if (c->state != DTLS_ST_FAILED)
 		c->state = DTLS_ST_CLOSED;
 	out_end(c, 0);
+	return 0;
+}
+
+int
+dtls_conn_release(struct dtls_conn *c)
+{
+	if (c == NULL)
+		return -EINVAL;
+	if (c->state == DTLS_ST_PENDING || c->state == DTLS_ST_HANDSHAKING)
+		return -EBUSY;
+	SSL_free(c->ssl);
+	c->ssl = NULL;
 	return 0;
 }
 
@@ -678,10 +707,9 @@ dtls_conn_fingerprint(const struct dtls_conn *c, enum dtls_hash hash)
 }
 
 bool
-dtls_conn_remote_changed(const struct dtls_conn *c, const struct dtls_fingerprint *fp,
-	const char *tls_id)
+dtls_conn_remote_changed(
+	const struct dtls_conn *c, const struct dtls_fingerprint *fp, const char *tls_id)
 {
-	X509 *peer;
 	uint8_t md[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
 
@@ -690,17 +718,18 @@ dtls_conn_remote_changed(const struct dtls_conn *c, const struct dtls_fingerprin
 	if ((unsigned int)fp->hash >= DTLS_HASH_NUM)
 		return true;
 	/* the same certificate may be signalled with another hash this time */
-	peer = c->ssl != NULL && c->verified ? SSL_get0_peer_certificate(c->ssl) : NULL;
-	if (peer != NULL) {
-		if (X509_digest(peer, dtls_hashes[fp->hash].md(), md, &len) != 1 ||
-				len != fp->len || memcmp(md, fp->digest, len) != 0)
+	if (c->peer_der != NULL) {
+		if (EVP_Digest(c->peer_der, (size_t)c->peer_der_len, md, &len,
+			    dtls_hashes[fp->hash].md(), NULL) != 1 ||
+			len != fp->len || memcmp(md, fp->digest, len) != 0)
 			return true;
 	} else if (!dtls_fingerprint_equal(&c->remote_fp, fp)) {
 		return true;
 	}
 	/* a peer without tls-id support (or one that dropped it) keeps the
 	 * association: restarting on an unchanged fingerprint breaks calls (#1096) */
-	return tls_id != NULL && c->remote_tls_id[0] != '\0' && strcmp(tls_id, c->remote_tls_id) != 0;
+	return tls_id != NULL && c->remote_tls_id[0] != '\0' &&
+	       strcmp(tls_id, c->remote_tls_id) != 0;
 }
 
 const struct dtls_conn_stats *

@@ -59,11 +59,11 @@ cert_wrap(X509 *x509, EVP_PKEY *pkey)
 	c->x509 = x509;
 	c->pkey = pkey;
 	for (i = 0; i < DTLS_HASH_NUM; i++) {
-		struct dtls_fingerprint fp = { .hash = (enum dtls_hash)i };
+		struct dtls_fingerprint fp = {.hash = (enum dtls_hash)i};
 		unsigned int len = 0;
 
 		if (X509_digest(x509, dtls_hashes[i].md(), fp.digest, &len) != 1 ||
-				len != dtls_hashes[i].len) {
+			len != dtls_hashes[i].len) {
 			log_ossl("X509_digest");
 			errno = EIO;
 			goto fail_free;
@@ -85,8 +85,8 @@ cert_wrap(X509 *x509, EVP_PKEY *pkey)
 		goto fail_free;
 	}
 	if (SSL_CTX_use_certificate(c->ctx, x509) != 1 ||
-			SSL_CTX_use_PrivateKey(c->ctx, pkey) != 1 ||
-			SSL_CTX_check_private_key(c->ctx) != 1) {
+		SSL_CTX_use_PrivateKey(c->ctx, pkey) != 1 ||
+		SSL_CTX_check_private_key(c->ctx) != 1) {
 		log_ossl("certificate/key do not match");
 		errno = EINVAL;
 		goto fail_ctx;
@@ -134,15 +134,14 @@ dtls_cert_generate(void)
 	if (bn == NULL || BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) == NULL)
 		goto fail;
 	name = X509_NAME_new();
-	if (name == NULL ||
-			X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-				(const unsigned char *)"sluice", -1, -1, 0) != 1)
+	if (name == NULL || X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+				    (const unsigned char *)"sluice", -1, -1, 0) != 1)
 		goto fail;
 	if (X509_set_version(x, X509_VERSION_3) != 1 || X509_set_subject_name(x, name) != 1 ||
-			X509_set_issuer_name(x, name) != 1 ||
-			X509_gmtime_adj(X509_getm_notBefore(x), -CERT_BACKDATE_S) == NULL ||
-			X509_gmtime_adj(X509_getm_notAfter(x), CERT_VALIDITY_S) == NULL ||
-			X509_set_pubkey(x, pkey) != 1 || X509_sign(x, pkey, EVP_sha256()) <= 0)
+		X509_set_issuer_name(x, name) != 1 ||
+		X509_gmtime_adj(X509_getm_notBefore(x), -CERT_BACKDATE_S) == NULL ||
+		X509_gmtime_adj(X509_getm_notAfter(x), CERT_VALIDITY_S) == NULL ||
+		X509_set_pubkey(x, pkey) != 1 || X509_sign(x, pkey, EVP_sha256()) <= 0)
 		goto fail;
 	X509_NAME_free(name);
 	BN_free(bn);

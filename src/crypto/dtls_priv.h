@@ -18,26 +18,26 @@
  * The count is plain: certificates are only touched by the control thread.
  */
 struct dtls_cert {
-	unsigned int refcnt;                 /* ctl only */
+	unsigned int refcnt; /* ctl only */
 	X509 *x509;
 	EVP_PKEY *pkey;
-	SSL_CTX *ctx;                        /* DTLS_method(); role set per SSL */
-	int64_t not_after_s;                 /* seconds since the epoch */
+	SSL_CTX *ctx;				 /* DTLS_method(); role set per SSL */
+	int64_t not_after_s;			 /* seconds since the epoch */
 	char fp[DTLS_HASH_NUM][DTLS_FP_STR_MAX]; /* formatted once, for SDP writers */
 };
 
 struct dtls_hash_info {
-	const char *name;                    /* RFC 8122 hash-func token */
+	const char *name; /* RFC 8122 hash-func token */
 	const EVP_MD *(*md)(void);
-	uint8_t len;                         /* digest bytes */
+	uint8_t len; /* digest bytes */
 };
 
 struct dtls_suite_info {
-	const char *ossl;                    /* OpenSSL use_srtp profile name */
-	const char *sdes;                    /* RFC 4568 / RFC 7714 SDES name */
-	uint16_t id;                         /* RFC 5764 §4.1.2, RFC 7714 §14.2 */
-	uint8_t key_len;                     /* bytes */
-	uint8_t salt_len;                    /* bytes */
+	const char *ossl; /* OpenSSL use_srtp profile name */
+	const char *sdes; /* RFC 4568 / RFC 7714 SDES name */
+	uint16_t id;	  /* RFC 5764 §4.1.2, RFC 7714 §14.2 */
+	uint8_t key_len;  /* bytes */
+	uint8_t salt_len; /* bytes */
 };
 
 extern const struct dtls_hash_info dtls_hashes[DTLS_HASH_NUM];

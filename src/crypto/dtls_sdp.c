@@ -16,24 +16,24 @@
 #include "crypto/dtls_priv.h"
 
 const struct dtls_hash_info dtls_hashes[DTLS_HASH_NUM] = {
-	[DTLS_HASH_SHA1] = { "sha-1", EVP_sha1, 20 },
-	[DTLS_HASH_SHA224] = { "sha-224", EVP_sha224, 28 },
-	[DTLS_HASH_SHA256] = { "sha-256", EVP_sha256, 32 },
-	[DTLS_HASH_SHA384] = { "sha-384", EVP_sha384, 48 },
-	[DTLS_HASH_SHA512] = { "sha-512", EVP_sha512, 64 },
+	[DTLS_HASH_SHA1] = {"sha-1", EVP_sha1, 20},
+	[DTLS_HASH_SHA224] = {"sha-224", EVP_sha224, 28},
+	[DTLS_HASH_SHA256] = {"sha-256", EVP_sha256, 32},
+	[DTLS_HASH_SHA384] = {"sha-384", EVP_sha384, 48},
+	[DTLS_HASH_SHA512] = {"sha-512", EVP_sha512, 64},
 };
 
 /* order = enum order = our preference as DTLS server (OpenSSL picks the
  * server's most preferred profile among those the client offered) */
 const struct dtls_suite_info dtls_suites[DTLS_SRTP_NUM] = {
-	[DTLS_SRTP_AEAD_AES_256_GCM] = { "SRTP_AEAD_AES_256_GCM", "AEAD_AES_256_GCM", 0x0008, 32,
-		12 },
-	[DTLS_SRTP_AEAD_AES_128_GCM] = { "SRTP_AEAD_AES_128_GCM", "AEAD_AES_128_GCM", 0x0007, 16,
-		12 },
-	[DTLS_SRTP_AES_CM_128_HMAC_SHA1_80] = { "SRTP_AES128_CM_SHA1_80",
-		"AES_CM_128_HMAC_SHA1_80", 0x0001, 16, 14 },
-	[DTLS_SRTP_AES_CM_128_HMAC_SHA1_32] = { "SRTP_AES128_CM_SHA1_32",
-		"AES_CM_128_HMAC_SHA1_32", 0x0002, 16, 14 },
+	[DTLS_SRTP_AEAD_AES_256_GCM] = {"SRTP_AEAD_AES_256_GCM", "AEAD_AES_256_GCM", 0x0008, 32,
+		12},
+	[DTLS_SRTP_AEAD_AES_128_GCM] = {"SRTP_AEAD_AES_128_GCM", "AEAD_AES_128_GCM", 0x0007, 16,
+		12},
+	[DTLS_SRTP_AES_CM_128_HMAC_SHA1_80] = {"SRTP_AES128_CM_SHA1_80", "AES_CM_128_HMAC_SHA1_80",
+		0x0001, 16, 14},
+	[DTLS_SRTP_AES_CM_128_HMAC_SHA1_32] = {"SRTP_AES128_CM_SHA1_32", "AES_CM_128_HMAC_SHA1_32",
+		0x0002, 16, 14},
 };
 
 static bool
@@ -86,8 +86,7 @@ dtls_fingerprint_parse(struct dtls_fingerprint *fp, const char *s, size_t len)
 		return -EINVAL;
 	end = s + len;
 	/* trailing CR/LF/blanks are tolerated: callers may hand us a raw line */
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' ||
-			end[-1] == '\n'))
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
 		end--;
 	for (p = s; p < end && *p != ' ' && *p != '\t'; p++)
 		;
@@ -129,7 +128,7 @@ dtls_fingerprint_format(const struct dtls_fingerprint *fp, char *out, size_t cap
 	size_t need, o, i;
 
 	if (fp == NULL || out == NULL || (unsigned int)fp->hash >= DTLS_HASH_NUM ||
-			fp->len != dtls_hashes[fp->hash].len)
+		fp->len != dtls_hashes[fp->hash].len)
 		return -EINVAL;
 	name = dtls_hashes[fp->hash].name;
 	need = strlen(name) + 1 + (size_t)fp->len * 3 - 1 + 1;
@@ -253,7 +252,7 @@ dtls_tls_id_valid(const char *s, size_t len)
 		char c = s[i];
 
 		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-				c == '+' || c == '/' || c == '-' || c == '_'))
+			    c == '+' || c == '/' || c == '-' || c == '_'))
 			return false;
 	}
 	return true;

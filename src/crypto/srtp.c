@@ -14,14 +14,14 @@
 #include "crypto/srtp_priv.h"
 
 #define HMAC_FAMILY(rtp_c, rtcp_c)                                                                 \
-	.aead = false, .rtp_protect = srtp_hmac_rtp_protect,                                      \
+	.aead = false, .rtp_protect = srtp_hmac_rtp_protect,                                       \
 	.rtp_unprotect = srtp_hmac_rtp_unprotect, .rtcp_protect = srtcp_hmac_protect,              \
 	.rtcp_unprotect = srtcp_hmac_unprotect, .rtp_crypt = (rtp_c), .rtcp_crypt = (rtcp_c)
 #define CM_FAMILY HMAC_FAMILY(srtp_cm_rtp_crypt, srtcp_cm_crypt)
 #define F8_FAMILY HMAC_FAMILY(srtp_f8_rtp_crypt, srtcp_f8_crypt)
 #define NULL_FAMILY HMAC_FAMILY(NULL, NULL)
 #define AEAD_FAMILY                                                                                \
-	.aead = true, .rtp_protect = srtp_aead_rtp_protect,                                       \
+	.aead = true, .rtp_protect = srtp_aead_rtp_protect,                                        \
 	.rtp_unprotect = srtp_aead_rtp_unprotect, .rtcp_protect = srtcp_aead_protect,              \
 	.rtcp_unprotect = srtcp_aead_unprotect
 
@@ -30,6 +30,8 @@
  * RFC 7714 12 (GCM: 12-byte salt, 16-byte tags). SRTCP tags stay 80 bits for
  * the _32 suites. F8_128_HMAC_SHA1_32 is not in RFC 4568 but rtpengine offers it.
  */
+/* one suite per entry, read as a table */
+/* clang-format off */
 const struct srtp_suite srtp_suites[SRTP_SUITE_COUNT] = {
 	[SRTP_AEAD_AES_256_GCM] = {.name = "AEAD_AES_256_GCM", .evp_cipher = "AES-256-GCM",
 		.dtls_profile = 0x0008, .key_len = 32, .salt_len = 12, .rtp_tag_len = 16,
@@ -64,6 +66,7 @@ const struct srtp_suite srtp_suites[SRTP_SUITE_COUNT] = {
 	[SRTP_NULL_SHA1_32] = {.name = "NULL_HMAC_SHA1_32", .dtls_profile = 0x0006, .key_len = 16,
 		.salt_len = 14, .rtp_tag_len = 4, .rtcp_tag_len = 10, NULL_FAMILY},
 };
+/* clang-format on */
 
 static bool
 name_is(const char *want, const char *name, size_t len)
@@ -77,7 +80,19 @@ srtp_suite_find(const char *name, size_t len)
 	unsigned i;
 
 	for (i = 0; i < SRTP_SUITE_COUNT; i++)
-		if (name_is(srtp_suites[i].name, name, len) || name_is(srtp_suites[i].alias, name, len))
+		if (name_is(srtp_suites[i].name, name, len) ||
+			name_is(srtp_suites[i].alias, name, len))
+			return &srtp_suites[i];
+	return NULL;
+}
+
+const struct srtp_suite *
+srtp_suite_by_dtls_profile(uint16_t profile)
+{
+	unsigned i;
+
+	for (i = 0; profile != 0 && i < SRTP_SUITE_COUNT; i++)
+		if (srtp_suites[i].dtls_profile == profile)
 			return &srtp_suites[i];
 	return NULL;
 }
@@ -258,7 +273,7 @@ rtp_parse(uint8_t *p, size_t n, struct srtp_pkt *pk)
 {
 	size_t h;
 
-	if (n < 12 || (p[0] & 0xc0) != 0x80)
+	if (n < 12 || n > SRTP_MAX_PACKET_LEN || (p[0] & 0xc0) != 0x80)
 		return -EINVAL;
 	h = 12 + 4 * (size_t)(p[0] & 0x0f);
 	if (p[0] & 0x10) {
@@ -337,7 +352,7 @@ rtp_commit(struct srtp_ctx *ctx, int slot, uint32_t ssrc, uint64_t idx)
 }
 
 int
-srtp_protect(struct srtp_ctx *ctx, uint8_t *pkt, size_t *len, size_t cap)
+srtp_rtp_protect(struct srtp_ctx *ctx, uint8_t *pkt, size_t *len, size_t cap)
 {
 	struct srtp_keys *k = ctx->keys;
 	struct srtp_ssrc fresh = {0};
@@ -368,7 +383,7 @@ srtp_protect(struct srtp_ctx *ctx, uint8_t *pkt, size_t *len, size_t cap)
 }
 
 int
-srtp_unprotect(struct srtp_ctx *ctx, uint8_t *pkt, size_t *len)
+srtp_rtp_unprotect(struct srtp_ctx *ctx, uint8_t *pkt, size_t *len)
 {
 	struct srtp_keys *k = ctx->keys;
 	struct srtp_ssrc fresh = {0};

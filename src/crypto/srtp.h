@@ -28,11 +28,11 @@
 
 /** Error returns of the packet functions: X(name, errno, text). */
 #define SRTP_ERRORS(X)                                                                             \
-	X(MALFORMED, EINVAL, "malformed or too short")                                             \
+	X(MALFORMED, EINVAL, "malformed, too short or too long")                                   \
 	X(NOROOM, ENOSPC, "no room for the trailer")                                               \
 	X(AUTH, EBADMSG, "authentication failed")                                                  \
 	X(REPLAY, EALREADY, "replayed index")                                                      \
-	X(OLD, ESTALE, "index older than the replay window")                                      \
+	X(OLD, ESTALE, "index older than the replay window")                                       \
 	X(MKI, ENOKEY, "unknown MKI")                                                              \
 	X(EXHAUSTED, EOVERFLOW, "SRTCP index exhausted, re-key")                                   \
 	X(CRYPTO, EIO, "crypto library failure")
@@ -110,7 +110,7 @@ struct srtp_ssrc {
 	uint64_t rtcp_win[2]; /* bit n: SRTCP index rtcp_idx - n done */
 	uint32_t rtcp_idx;    /* highest SRTCP index sent/authenticated (31 bits) */
 	uint32_t lru;	      /* ctx->clock at last use */
-	uint16_t flags;	      /* SRTP_SSRC_* (srtp.c) */
+	uint16_t flags;	      /* SRTP_SSRC_* (srtp_priv.h) */
 } __attribute__((aligned(64)));
 _Static_assert(sizeof(struct srtp_ssrc) == 64, "srtp_ssrc is one cache line");
 
@@ -141,6 +141,9 @@ struct srtp_ssrc_info {
 
 /** @return the suite named @p name (either spelling, any case) or NULL. */
 const struct srtp_suite *srtp_suite_find(const char *name, size_t len);
+
+/** @return the suite of a DTLS-SRTP protection profile (RFC 5764 4.1.2, RFC 7714 14.2) or NULL. */
+const struct srtp_suite *srtp_suite_by_dtls_profile(uint16_t profile);
 
 /** @return static text for a packet function's return value. */
 const char *srtp_strerror(int rc);
@@ -174,7 +177,7 @@ void srtp_ctx_free(struct srtp_ctx *ctx);
  * Install new keys, keeping every SSRC's ROC, SEQ and replay state and the
  * SRTCP send index; the SRTCP receive window restarts (the peer may restart
  * its index with the new key; old-key packets fail authentication anyway).
- * O(1), no allocation: a worker applies a rekey message with it.
+ * O(1), no allocation: a worker applies a rekey message with it. @p k != NULL.
  * @return the previous keys, for the control thread to srtp_keys_free().
  */
 struct srtp_keys *srtp_ctx_swap_keys(struct srtp_ctx *ctx, struct srtp_keys *k);
@@ -196,21 +199,23 @@ int srtp_ctx_get_ssrc(const struct srtp_ctx *ctx, uint32_t ssrc, struct srtp_ssr
 int srtp_ctx_set_ssrc(struct srtp_ctx *ctx, const struct srtp_ssrc_info *in);
 
 /**
- * RTP -> SRTP in place: encrypt the payload, append MKI and tag.
+ * RTP -> SRTP in place: encrypt the payload, append MKI and tag. A SEQ
+ * already sent is refused (-EALREADY): its key stream would be reused.
  * @param len  in: RTP packet bytes; out: SRTP packet bytes
  * @param cap  bytes writable at @p pkt (at least *len + ctx->rtp_trailer)
  * @return 0, -EINVAL, -ENOSPC, -EALREADY, -ESTALE or -EIO.
  */
-int srtp_protect(struct srtp_ctx *ctx, uint8_t *pkt, size_t *len, size_t cap);
+int srtp_rtp_protect(struct srtp_ctx *ctx, uint8_t *pkt, size_t *len, size_t cap);
 
 /**
  * SRTP -> RTP in place: check replay, authenticate, decrypt, strip trailer.
  * @return 0, -EINVAL, -EBADMSG, -EALREADY, -ESTALE, -ENOKEY or -EIO.
  */
-int srtp_unprotect(struct srtp_ctx *ctx, uint8_t *pkt, size_t *len);
+int srtp_rtp_unprotect(struct srtp_ctx *ctx, uint8_t *pkt, size_t *len);
 
 /**
- * RTCP -> SRTCP in place (compound packet): E bit + index, MKI, tag.
+ * RTCP -> SRTCP in place (compound packet): E bit + index, MKI, tag. An
+ * SSRC's first SRTCP index is 0 (RFC 3711 3.3.2; libsrtp starts at 1).
  * @return 0, -EINVAL, -ENOSPC, -EOVERFLOW or -EIO.
  */
 int srtcp_protect(struct srtp_ctx *ctx, uint8_t *pkt, size_t *len, size_t cap);

@@ -27,7 +27,8 @@
 #define SRTP_HMAC_EVP 0
 #endif
 
-#define SRTP_HMAC_KEY_LEN 20 /* HMAC-SHA1 session key (RFC 3711 4.2.1) */
+#define SRTP_HMAC_KEY_LEN 20	       /* HMAC-SHA1 session key (RFC 3711 4.2.1) */
+#define SRTP_MAX_PACKET_LEN (1u << 24) /* EVP lengths are int; UDP needs 64 KiB */
 #define SRTP_GCM_TAG_LEN 16
 
 /* KDF labels (RFC 3711 4.3.2) */
@@ -42,8 +43,8 @@ enum srtp_label {
 
 /* One of the SRTP / SRTCP halves of a key set. owner: the lcore using it */
 struct srtp_dir {
-	EVP_CIPHER_CTX *cipher; /* CTR, GCM or F8's CBC, keyed once; NULL: NULL cipher */
-	EVP_CIPHER_CTX *f8_iv;	/* F8: ECB keyed with k_e XOR (k_s || 0x55..) for IV' */
+	EVP_CIPHER_CTX *cipher;		 /* CTR, GCM or F8's CBC, keyed once; NULL: NULL cipher */
+	EVP_CIPHER_CTX *f8_iv;		 /* F8: ECB keyed with k_e XOR (k_s || 0x55..) for IV' */
 	uint8_t salt[SRTP_MAX_SALT_LEN]; /* session salt */
 #if SRTP_HMAC_EVP
 	EVP_MD_CTX *ipad, *opad, *work;
@@ -52,15 +53,21 @@ struct srtp_dir {
 #endif
 };
 
+/*
+ * Built by the control thread, then used by one lcore. Field order: what
+ * every packet reads (suite, flags, MKI) first, then the SRTP half, then
+ * the SRTCP half (RTCP is about 1 % of the packets).
+ */
 struct srtp_keys {
 	const struct srtp_suite *suite;
-	unsigned flags;	     /* SRTP_F_* */
+	unsigned flags; /* SRTP_F_* */
 	uint8_t mki_len;
 	uint8_t rtp_trailer;  /* MKI + tag (tag absent with UNAUTHENTICATED_SRTP) */
 	uint8_t rtcp_trailer; /* E+index + MKI + tag */
 	uint8_t mki[SRTP_MAX_MKI_LEN];
 	struct srtp_dir rtp, rtcp;
 };
+_Static_assert(sizeof(struct srtp_keys) <= 512, "srtp_keys: 8 cache lines at most");
 
 /* A packet between parsing and its transform */
 struct srtp_pkt {
@@ -178,7 +185,7 @@ struct srtp_keys *srtp_keys_create_session(const struct srtp_master *m,
 /* srtp_cipher.c: primitives */
 int srtp_ctr_xor(EVP_CIPHER_CTX *c, const uint8_t iv[16], uint8_t *buf, size_t n);
 int srtp_f8_xor(struct srtp_dir *d, const uint8_t iv[16], uint8_t *buf, size_t n);
-int srtp_hmac(struct srtp_dir *d, const uint8_t *p, size_t n, const uint8_t tail[4],
+int srtp_hmac_sha1(struct srtp_dir *d, const uint8_t *p, size_t n, const uint8_t tail[4],
 	uint8_t out[SHA_DIGEST_LENGTH]);
 int srtp_gcm(EVP_CIPHER_CTX *c, int enc, const uint8_t iv[12], const uint8_t *aad, size_t aad_len,
 	const uint8_t *aad2, size_t aad2_len, uint8_t *buf, size_t n, uint8_t tag[16]);

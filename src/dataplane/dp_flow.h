@@ -27,6 +27,8 @@
 
 #include "common/addr.h"
 
+struct srtp_ctx;
+
 /* flags: set by the control thread through DP_OP_FLOW_SET */
 #define DP_F_ACTIVE (1u << 0)     /* flow exists */
 #define DP_F_RTCP (1u << 1)       /* the RTCP socket of an RTP/RTCP pair */
@@ -74,6 +76,8 @@ struct dp_flow {
 	/* --- cache line 1 --- */
 	struct sl_ep expect;            /* endpoint from signalling (SDP or received-from) */
 	uint64_t learn_until_tsc;       /* end of the learning window */
+	struct srtp_ctx *srtp_in;       /* decrypts what arrives here; NULL: plain (ctl-owned memory) */
+	struct srtp_ctx *srtp_out;      /* encrypts what leaves through here; NULL: plain */
 	/* counters: written by the owner lcore only, read by the control thread */
 	uint64_t pkts;                  /* packets received on this socket and accepted */
 	uint64_t bytes;                 /* UDP payload bytes of those */
@@ -94,6 +98,7 @@ enum dp_op {
 	DP_OP_FLOW_DEL,  /* remove a flow; the port may be reused once gen is applied */
 	DP_OP_NEIGH_SET, /* neighbour (ARP/NDP) entry: ip on port is mac */
 	DP_OP_NEIGH_DEL,
+	DP_OP_SRTP_SET,  /* SRTP contexts of a socket pair (RTP flow_idx and RTCP flow_idx + 1) */
 };
 
 /* DP_OP_FLOW_SET field selectors, after wireguard-tools' WGPEER_HAS_* */
@@ -112,6 +117,18 @@ struct dp_flow_spec {
 	struct sl_ep expect;
 };
 
+/*
+ * DP_OP_SRTP_SET: the contexts are built by the control thread and owned by
+ * it; the worker only uses them. A context that replaces another takes over
+ * its per-SSRC state (ROC, replay window: RFC 3711 3.3.1) and the control
+ * thread frees the old one once this generation is applied.
+ */
+struct dp_srtp_spec {
+	struct srtp_ctx *in;  /* NULL: packets arrive in the clear */
+	struct srtp_ctx *out; /* NULL: packets leave in the clear */
+	uint8_t rtcp_too;     /* also for the RTCP flow (flow_idx + 1) */
+};
+
 struct dp_neigh_spec {
 	uint16_t port_id;
 	struct rte_ether_addr mac;
@@ -126,6 +143,7 @@ struct dp_msg {
 	union {
 		struct dp_flow_spec flow;
 		struct dp_neigh_spec neigh;
+		struct dp_srtp_spec srtp;
 	} u;
 };
 

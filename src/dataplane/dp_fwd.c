@@ -4,6 +4,7 @@
  * endpoint, rewrite and queue for transmit. Everything here runs on a
  * worker lcore: no locks, no syscalls, no allocation.
  */
+#include <errno.h>
 #include <netinet/in.h>
 
 #include <rte_byteorder.h>
@@ -13,6 +14,7 @@
 #include <rte_udp.h>
 
 #include "control/config.h"
+#include "crypto/srtp.h"
 #include "dataplane/dp_priv.h"
 
 /* Per-packet context: inputs filled by the parser, used by the stages. */
@@ -199,6 +201,19 @@ dp_forward(struct dp_lcore *lc, struct dp_pkt *p, struct dp_flow *o)
 		rte_pktmbuf_trim(m, (uint16_t)(p->plen - n));
 		p->plen = n;
 	}
+	if (o->srtp_out != NULL) {
+		uint8_t *pl = rte_pktmbuf_mtod(m, uint8_t *);
+		size_t len = p->plen, cap = rte_pktmbuf_tailroom(m) + p->plen;
+		int rc = p->rtcp ? srtcp_protect(o->srtp_out, pl, &len, cap) :
+				   srtp_rtp_protect(o->srtp_out, pl, &len, cap);
+
+		if (unlikely(rc < 0 || rte_pktmbuf_append(m, (uint16_t)(len - p->plen)) == NULL)) {
+			DP_STAT(lc, drop_srtp_out);
+			goto drop;
+		}
+		p->plen = (uint16_t)len;
+		DP_STAT(lc, srtp_out);
+	}
 	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, (uint16_t)hl);
 	if (unlikely(eth == NULL)) {
 		DP_STAT(lc, drop_too_big);
@@ -270,13 +285,25 @@ drop:
 	dp_drop(m);
 }
 
+/* count an SRTP failure by reason */
+static inline void
+dp_srtp_drop_stat(struct dp_lcore *lc, int rc)
+{
+	if (rc == -EBADMSG)
+		DP_STAT(lc, drop_srtp_auth);
+	else if (rc == -EALREADY || rc == -ESTALE)
+		DP_STAT(lc, drop_srtp_replay);
+	else
+		DP_STAT(lc, drop_srtp_bad);
+}
+
 /* UDP addressed to one of our addresses. Consumes the packet. */
 static void
 dp_udp_input(struct dp_lcore *lc, struct dp_pkt *p)
 {
 	struct rte_mbuf *m = p->m;
 	const struct rte_udp_hdr *udp;
-	const uint8_t *pl;
+	uint8_t *pl;
 	struct dp_flow *f;
 	unsigned owner, ulen;
 	bool rtcp_pt;
@@ -313,7 +340,7 @@ dp_udp_input(struct dp_lcore *lc, struct dp_pkt *p)
 		DP_STAT(lc, drop_no_flow);
 		goto drop;
 	}
-	pl = rte_pktmbuf_mtod_offset(m, const uint8_t *, p->l4_off + sizeof(*udp));
+	pl = rte_pktmbuf_mtod_offset(m, uint8_t *, p->l4_off + sizeof(*udp));
 	if (unlikely(f->flags & DP_F_RAW)) {
 		/* non-RTP media (T.38 udptl...): relay whatever arrives */
 		rtcp_pt = false;
@@ -337,6 +364,21 @@ dp_udp_input(struct dp_lcore *lc, struct dp_pkt *p)
 		DP_STAT(lc, drop_blackhole);
 		DP_CNT_ADD(f->errors, 1);
 		goto drop;
+	}
+	if (f->srtp_in != NULL) {
+		/* before learning: only authenticated packets may move an endpoint */
+		size_t len = p->plen;
+		int rc = rtcp_pt ? srtcp_unprotect(f->srtp_in, pl, &len) :
+				   srtp_rtp_unprotect(f->srtp_in, pl, &len);
+
+		if (unlikely(rc < 0)) {
+			dp_srtp_drop_stat(lc, rc);
+			DP_CNT_ADD(f->errors, 1);
+			goto drop;
+		}
+		rte_pktmbuf_trim(m, (uint16_t)(p->plen - len));
+		p->plen = (uint16_t)len;
+		DP_STAT(lc, srtp_in);
 	}
 learn:
 	if (unlikely(!dp_learn(lc, f, p, rtcp_pt && !(f->flags & (DP_F_RTCP | DP_F_MUX))))) {

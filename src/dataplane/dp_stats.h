@@ -43,7 +43,13 @@
 	X(drop_handoff_full, "dropped: owner lcore's hand-off ring full")                           \
 	X(drop_punt_full, "dropped: control thread's punt ring full")                               \
 	X(drop_too_big, "dropped: rewritten packet larger than the buffer")                         \
-	X(drop_rtcp_fb, "dropped: RTCP made only of feedback, toward an AVP party")
+	X(drop_rtcp_fb, "dropped: RTCP made only of feedback, toward an AVP party")                  \
+	X(srtp_in, "SRTP/SRTCP packets authenticated and decrypted")                                \
+	X(srtp_out, "packets encrypted to SRTP/SRTCP")                                              \
+	X(drop_srtp_auth, "dropped: SRTP/SRTCP authentication failed")                              \
+	X(drop_srtp_replay, "dropped: SRTP/SRTCP replayed or older than the replay window")         \
+	X(drop_srtp_bad, "dropped: SRTP/SRTCP malformed, unknown MKI or index exhausted")           \
+	X(drop_srtp_out, "dropped: could not encrypt (repeated/old sequence number, no room)")
 
 struct dp_stats {
 #define DP_STATS_FIELD(name, desc) uint64_t name;

@@ -10,6 +10,7 @@
 #include <rte_ring_elem.h>
 
 #include "control/config.h"
+#include "crypto/srtp.h"
 #include "dataplane/dp_priv.h"
 
 /* A tx buffer per port on this worker's queue */
@@ -231,6 +232,33 @@ dp_flow_set(struct dp_lcore *lc, struct dp_flow *f, const struct dp_msg *m)
 	f->gen = m->gen;
 }
 
+/* a new context carries on the SSRC state of the one it replaces */
+static void
+dp_srtp_adopt(struct srtp_ctx *nctx, const struct srtp_ctx *old)
+{
+	if (nctx == NULL || old == NULL || nctx == old)
+		return;
+	nctx->clock = old->clock;
+	nctx->used = old->used;
+	memcpy(nctx->ssrc, old->ssrc, sizeof(nctx->ssrc));
+	memcpy(nctx->slot, old->slot, sizeof(nctx->slot));
+}
+
+static void
+dp_srtp_set(struct dp_lcore *lc, uint32_t idx, const struct dp_srtp_spec *s)
+{
+	struct dp_flow *f = &lc->flows[idx];
+
+	dp_srtp_adopt(s->in, f->srtp_in);
+	dp_srtp_adopt(s->out, f->srtp_out);
+	f->srtp_in = s->in;
+	f->srtp_out = s->out;
+	if (s->rtcp_too && idx + 1 < dp_conf.flows_per_worker) {
+		lc->flows[idx + 1].srtp_in = s->in;
+		lc->flows[idx + 1].srtp_out = s->out;
+	}
+}
+
 void
 dp_mbox_apply(struct dp_lcore *lc, const struct dp_msg *m)
 {
@@ -242,10 +270,17 @@ dp_mbox_apply(struct dp_lcore *lc, const struct dp_msg *m)
 		if (m->flow_idx >= dp_conf.flows_per_worker)
 			break; /* cannot come from a correct control thread */
 		f = &lc->flows[m->flow_idx];
-		if (m->op == DP_OP_FLOW_SET)
+		if (m->op == DP_OP_FLOW_SET) {
 			dp_flow_set(lc, f, m);
-		else
+		} else {
 			f->flags = 0;
+			f->srtp_in = NULL;
+			f->srtp_out = NULL;
+		}
+		break;
+	case DP_OP_SRTP_SET:
+		if (m->flow_idx < dp_conf.flows_per_worker)
+			dp_srtp_set(lc, m->flow_idx, &m->u.srtp);
 		break;
 	case DP_OP_NEIGH_SET:
 		dp_neigh_set(lc, &m->u.neigh);

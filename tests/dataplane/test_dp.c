@@ -19,6 +19,7 @@
 #include <rte_ip.h>
 #include <rte_udp.h>
 
+#include "crypto/srtp.h"
 #include "dp_harness.h"
 
 #define A "198.18.1.10"
@@ -723,6 +724,143 @@ test_rtcp_mux_and_fb_strip(void **state)
 }
 
 static void
+master(struct srtp_master *m, const char *suite, uint8_t seed)
+{
+	unsigned i;
+
+	memset(m, 0, sizeof(*m));
+	m->suite = srtp_suite_find(suite, strlen(suite));
+	assert_non_null(m->suite);
+	for (i = 0; i < SRTP_MAX_KEY_LEN; i++)
+		m->key[i] = (uint8_t)(seed + i);
+	for (i = 0; i < SRTP_MAX_SALT_LEN; i++)
+		m->salt[i] = (uint8_t)(seed * 3 + i);
+}
+
+/* an SRTP packet as the peer would send it, protected with @p tx */
+static struct rte_mbuf *
+srtp_pkt(struct srtp_ctx *tx, const char *sip, uint16_t sport, const char *dip, uint16_t dport,
+	uint16_t seq)
+{
+	struct rte_mbuf *m = rtp(sip, sport, dip, dport, 0, seq);
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+	size_t len = 172;
+
+	assert_int_equal(srtp_rtp_protect(tx, (uint8_t *)(udp + 1), &len, 172 + 64), 0);
+	m->data_len = m->pkt_len = (uint32_t)(42 + len);
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(28 + len));
+	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(8 + len));
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	return m;
+}
+
+static void
+srtp_install(unsigned addr, uint16_t port, struct srtp_ctx *in, struct srtp_ctx *out)
+{
+	struct dp_msg msg;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.op = DP_OP_SRTP_SET;
+	msg.flow_idx = dp_flow_index(addr, port);
+	msg.u.srtp.in = in;
+	msg.u.srtp.out = out;
+	msg.u.srtp.rtcp_too = 1;
+	dp_mbox_apply(dp_lcores[dp_owner(port)], &msg);
+}
+
+static void
+test_srtp_bridge(void **state)
+{
+	static const char *const suites[] = {"AES_CM_128_HMAC_SHA1_80", "AEAD_AES_128_GCM"};
+	struct srtp_master km_a, km_b;
+	struct srtp_ctx *peer_tx, *relay_in, *relay_out, *peer_rx, *relay_in2;
+	struct rte_mbuf *m, *bad;
+	struct dp_flow *f;
+	struct dp_stats before, after;
+	unsigned s, i;
+
+	(void)state;
+	for (s = 0; s < 2; s++) {
+		uint16_t pa = (uint16_t)(30128 + 8 * s), pb = (uint16_t)(30132 + 8 * s);
+
+		/* a speaks SRTP with key A; b is plain RTP */
+		master(&km_a, suites[s], 0x10);
+		master(&km_b, suites[s], 0x40);
+		peer_tx = srtp_ctx_create(&km_a);
+		relay_in = srtp_ctx_create(&km_a);
+		relay_out = srtp_ctx_create(&km_b);
+		peer_rx = srtp_ctx_create(&km_b);
+		assert_non_null(peer_tx);
+		assert_non_null(peer_rx);
+		call_ab(pa, pb, DP_F_STRICT, CFG_LEARN_HEURISTIC);
+		srtp_install(0, pa, relay_in, relay_out);
+		f = th_flowp(0, pa);
+		dp_stats_worker(0, &before);
+
+		/* SRTP in, plain RTP out, bytes intact */
+		for (i = 1; i <= 3; i++) {
+			m = fwd1(0, srtp_pkt(peer_tx, A, 4000, RA, pa, (uint16_t)i));
+			check_v4(m, RB, pb, B, 5000, &mac_b, (uint16_t)i);
+			th_free(&m, 1);
+		}
+		/* plain in from b, SRTP out to a: the peer's receiver decrypts it */
+		m = fwd1(0, rtp(B, 5000, RB, pb, 0, 77));
+		assert_non_null(m);
+		{
+			struct rte_udp_hdr *udp = rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *, 34);
+			size_t len = rte_be_to_cpu_16(udp->dgram_len) - 8u;
+			uint8_t *pl = (uint8_t *)(udp + 1);
+
+			assert_int_equal(len, 172 + m->nb_segs * 0 + (s == 0 ? 10 : 16));
+			assert_int_equal(rte_ipv4_udptcp_cksum_verify(
+						 rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14), udp),
+				0);
+			assert_int_equal(srtp_rtp_unprotect(peer_rx, pl, &len), 0);
+			assert_int_equal(len, 172);
+			assert_int_equal((pl[2] << 8) | pl[3], 77);
+			for (i = 12; i < 172; i++)
+				assert_int_equal(pl[i], (uint8_t)(i + 77));
+		}
+		th_free(&m, 1);
+
+		/* a forged packet from elsewhere fails authentication: not forwarded, not latched */
+		bad = rtp("198.18.1.66", 4000, RA, pa, 0, 4);
+		assert_null(fwd1(0, bad));
+		/* a replayed packet is dropped */
+		{
+			struct srtp_ctx *replay = srtp_ctx_create(&km_a);
+
+			assert_null(fwd1(0, srtp_pkt(replay, A, 4000, RA, pa, 2)));
+			srtp_ctx_free(replay);
+		}
+		dp_stats_worker(0, &after);
+		assert_int_equal(after.srtp_in - before.srtp_in, 3);
+		assert_int_equal(after.srtp_out - before.srtp_out, 1);
+		assert_int_equal(after.drop_srtp_auth - before.drop_srtp_auth, 1);
+		assert_int_equal(after.drop_srtp_replay - before.drop_srtp_replay, 1);
+		assert_int_equal(f->learned.port, 4000);
+		assert_int_equal(f->errors, 2);
+
+		/* re-keying keeps the ROC/replay state of the old context */
+		relay_in2 = srtp_ctx_create(&km_a);
+		srtp_install(0, pa, relay_in2, relay_out);
+		assert_null(fwd1(0, srtp_pkt(srtp_ctx_create(&km_a), A, 4000, RA, pa, 3)));
+		m = fwd1(0, srtp_pkt(peer_tx, A, 4000, RA, pa, 4));
+		check_v4(m, RB, pb, B, 5000, &th_peer_mac, 4); /* b latched from its packet */
+		th_free(&m, 1);
+
+		srtp_install(0, pa, NULL, NULL);
+		srtp_ctx_free(peer_tx);
+		srtp_ctx_free(relay_in);
+		srtp_ctx_free(relay_in2);
+		srtp_ctx_free(relay_out);
+		srtp_ctx_free(peer_rx);
+	}
+}
+
+static void
 test_send_and_room(void **state)
 {
 	struct dp_msg msg;
@@ -785,6 +923,7 @@ main(void)
 		cmocka_unit_test(test_mailbox_ops),
 		cmocka_unit_test(test_hold_until_resolved),
 		cmocka_unit_test(test_rtcp_mux_and_fb_strip),
+		cmocka_unit_test(test_srtp_bridge),
 		cmocka_unit_test(test_send_and_room),
 	};
 

@@ -255,6 +255,30 @@ call_media_push(const struct call_media *m, const struct call_media *peer, bool 
 	return rc;
 }
 
+/* Release what a media holds: sockets (flows, ports), later security and ICE state. */
+void
+call_media_fini(struct call_media *m)
+{
+	call_sock_free(&m->sock);
+}
+
+struct call_media *
+call_media_get(struct call *c, struct call_party *p, unsigned i)
+{
+	struct call_media *m = p->media[i];
+
+	if (m != NULL)
+		return m;
+	m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return NULL;
+	m->call = c;
+	m->party = p;
+	m->index = i + 1;
+	p->media[i] = m;
+	return m;
+}
+
 /* Delete the flows of a socket and give its ports back once the owner applied it. */
 void
 call_sock_free(struct call_sock *s)
@@ -285,8 +309,12 @@ call_party_free(struct call_party *p)
 {
 	unsigned i;
 
-	for (i = 0; i < p->n_media; i++)
-		call_sock_free(&p->media[i].sock);
+	for (i = 0; i < p->n_media; i++) {
+		if (p->media[i] == NULL)
+			continue;
+		call_media_fini(p->media[i]);
+		free(p->media[i]);
+	}
 	free(p->tag);
 	free(p->alias);
 	free(p->label);
@@ -408,7 +436,7 @@ call_party_last_packet_s(const struct call_party *p)
 	unsigned i;
 
 	for (i = 0; i < p->n_media; i++) {
-		t = call_media_last_packet_mono(&p->media[i]);
+		t = call_media_last_packet_mono(p->media[i]);
 		if (t > last)
 			last = t;
 	}
@@ -439,7 +467,7 @@ call_expired(const struct call *c, uint64_t now)
 		const struct call_party *p = &c->party[k];
 
 		for (i = 0; i < p->n_media; i++) {
-			const struct call_media *m = &p->media[i];
+			const struct call_media *m = p->media[i];
 			unsigned tmo;
 
 			if (!m->sock.allocated)

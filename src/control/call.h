@@ -59,7 +59,12 @@ struct call_sock {
 	uint16_t port;    /* RTP port (even); RTCP is port + 1 */
 };
 
+struct call_sec;
+struct ice_agent;
+
 struct call_media {
+	struct call *call;   /* back pointers, for packets punted to a socket */
+	struct call_party *party;
 	unsigned index;      /* 1-based, as rtpengine reports it */
 	char type[16];       /* audio, video, image ... */
 	char proto[32];
@@ -93,7 +98,7 @@ struct call_party {
 	struct sl_ip media_address;
 	uint64_t created_s;
 	unsigned n_media;
-	struct call_media media[CALL_MAX_MEDIA];
+	struct call_media *media[CALL_MAX_MEDIA]; /* allocated as m= lines appear */
 };
 
 enum call_state {

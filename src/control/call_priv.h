@@ -28,6 +28,9 @@ bool call_mbox_room(unsigned owner, unsigned n_media);
 int call_media_push(const struct call_media *m, const struct call_media *peer, bool reset,
 	bool expect_changed);
 void call_sock_free(struct call_sock *s);
+void call_media_fini(struct call_media *m);
+/** Media @p i of party @p p, allocated on first use; NULL on ENOMEM. */
+struct call_media *call_media_get(struct call *c, struct call_party *p, unsigned i);
 uint64_t call_media_last_packet_mono(const struct call_media *m);
 const char *call_end_name(enum call_end why);
 

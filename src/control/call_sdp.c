@@ -270,20 +270,17 @@ call_sdp_apply(struct call *c, struct call_party *from, struct call_party *to, b
 	so->replace_origin = o->replace_origin;
 	for (i = 0; i < s->n_media; i++) {
 		const struct sdp_media *sm = &s->media[i];
-		struct call_media *fm = &from->media[i], *tm = &to->media[i];
+		struct call_media *fm = call_media_get(c, from, i), *tm = call_media_get(c, to, i);
 		struct sdp_media_out *mo = &so->media[i];
 		const struct sdp_conn *cn = sdp_media_conn(s, i);
 		struct sl_ep rtp = {0}, rtcp = {0};
 		bool zero, changed, new_from = false, new_to = false;
 		int owner;
 
-		if (i >= from->n_media) {
-			memset(fm, 0, sizeof(*fm));
-			fm->index = i + 1;
-		}
-		if (i >= to->n_media) {
-			memset(tm, 0, sizeof(*tm));
-			tm->index = i + 1;
+		if (fm == NULL || tm == NULL) {
+			*err = "Out of memory";
+			len = -ENOMEM;
+			goto out;
 		}
 		copy_line(fm->type, sizeof(fm->type), &sm->type);
 		copy_line(fm->proto, sizeof(fm->proto), &sm->proto);
@@ -410,7 +407,7 @@ call_sdp_apply(struct call *c, struct call_party *from, struct call_party *to, b
 
 	if (first_out >= 0) {
 		so->session_addr = so->media[first_out].addr;
-		so->origin_addr = advertised(to, to->media[first_out].sock.addr_idx);
+		so->origin_addr = advertised(to, to->media[first_out]->sock.addr_idx);
 	} else {
 		so->origin_addr = advertised(to, to_addr);
 		so->session_addr = so->origin_addr;

@@ -118,7 +118,7 @@ add_party(struct sl_arena *a, struct ng_val *tags, const struct call *c,
 	}
 	medias = ng_dict_add_list(a, d, "medias");
 	for (i = 0; i < p->n_media; i++) {
-		const struct call_media *m = &p->media[i];
+		const struct call_media *m = p->media[i];
 		struct ng_val *md = ng_list_add(medias, ng_new_dict(a)), *streams, *fl;
 
 		if (md == NULL)

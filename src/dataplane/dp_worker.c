@@ -298,6 +298,30 @@ dp_mbox_apply(struct dp_lcore *lc, const struct dp_msg *m)
 	DP_STAT(lc, mbox_msgs);
 }
 
+/*
+ * Apply every message queued before this point. Called after an rx burst and
+ * before its packets are processed: the control thread queues a call's flow
+ * updates before it sends the ng reply, so a packet sent after the reply was
+ * received after those updates were queued and must see them. Bounded by the
+ * mailbox size.
+ */
+static void
+dp_mbox_catch_up(struct dp_lcore *lc)
+{
+	struct dp_msg msgs[DP_MSG_BURST];
+	unsigned backlog = rte_ring_count(lc->mbox), n, i;
+
+	while (backlog > 0) {
+		n = rte_ring_dequeue_burst_elem(lc->mbox, msgs, sizeof(msgs[0]),
+			backlog < DP_MSG_BURST ? backlog : DP_MSG_BURST, NULL);
+		if (n == 0)
+			break;
+		for (i = 0; i < n; i++)
+			dp_mbox_apply(lc, &msgs[i]);
+		backlog -= n;
+	}
+}
+
 static unsigned
 dp_mbox_drain(struct dp_lcore *lc)
 {
@@ -326,12 +350,14 @@ dp_worker_loop(void *arg)
 		for (i = 0; i < dp_n_ports_used; i++) {
 			n = rte_eth_rx_burst(dp_ports_used[i], (uint16_t)lc->id, pkts, DP_BURST);
 			if (n > 0) {
+				dp_mbox_catch_up(lc);
 				dp_burst(lc, pkts, n, false);
 				work += n;
 			}
 		}
 		n = rte_ring_dequeue_burst(lc->handoff, (void **)pkts, DP_BURST, NULL);
 		if (n > 0) {
+			dp_mbox_catch_up(lc);
 			dp_burst(lc, pkts, n, true);
 			work += n;
 		}

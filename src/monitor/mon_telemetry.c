@@ -186,7 +186,7 @@ cmd_call(const char *params, struct rte_tel_data *d)
 			rte_tel_data_add_dict_string(d, key, p->label);
 		}
 		for (i = 0; i < p->n_media; i++) {
-			const struct call_media *m = &p->media[i];
+			const struct call_media *m = p->media[i];
 
 			if (!m->sock.allocated)
 				continue;

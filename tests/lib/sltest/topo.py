@@ -254,6 +254,42 @@ class Endpoint:
                    self.relay_ip6, self.peer_ip6))
 
 
+class Host:
+    """A netns behind a router netns (Topology.add_host): off-link for the relay.
+
+    Attributes: name, ns, router (the router's Endpoint), gw_if (veth end in
+    the router netns), peer_if (veth end in the host netns), gw_ip, gw_plen,
+    peer_ip, peer_plen, gw_ip6, gw_plen6, peer_ip6, peer_plen6 (strings /
+    ints, IPv6 ones None without IPv6).  peer_addr(family) as for Endpoint.
+    """
+
+    def __init__(self, name, ns, router, gw_if, peer_if, gw, peer, gw6, peer6):
+        self.name = name
+        self.ns = ns
+        self.router = router
+        self.gw_if = gw_if
+        self.peer_if = peer_if
+        self.gw_ip = str(gw.ip)
+        self.gw_plen = gw.network.prefixlen
+        self.peer_ip = str(peer.ip)
+        self.peer_plen = peer.network.prefixlen
+        self.gw_ip6 = str(gw6.ip) if gw6 else None
+        self.gw_plen6 = gw6.network.prefixlen if gw6 else None
+        self.peer_ip6 = str(peer6.ip) if peer6 else None
+        self.peer_plen6 = peer6.network.prefixlen if peer6 else None
+
+    def peer_addr(self, family=4):
+        return self.peer_ip if family == 4 else self.peer_ip6
+
+    def gw_addr(self, family=4):
+        return self.gw_ip if family == 4 else self.gw_ip6
+
+    def __repr__(self):
+        return ('Host(%s ns=%s via %s gw=%s peer=%s gw6=%s peer6=%s)'
+                % (self.name, self.ns, self.router.name, self.gw_ip, self.peer_ip,
+                   self.gw_ip6, self.peer_ip6))
+
+
 class Topology:
     """Namespaces + veths for one test run.  Use as a context manager.
 
@@ -262,6 +298,7 @@ class Topology:
       .workdir    private temp directory (logs, configs); removed on close
       .tag        unique short tag 'slt<pid>x<n>' (used for DPDK --file-prefix)
       .endpoints  dict name -> Endpoint, in creation order
+      .hosts      dict name -> Host (off-link netns's behind add_router ones)
     """
 
     def __init__(self, kernel_relay=False, keep_workdir=False):
@@ -278,6 +315,7 @@ class Topology:
         # interface names: 'sl' + hex pid + hex counter + 'r'|'e' + endpoint name
         self._ifbase = 'sl%x%x' % (pid, n)
         self.endpoints = {}
+        self.hosts = {}         # name -> Host (behind a router, see add_host)
         self._namespaces = []   # created, deleted in reverse
         self._procs = []        # Proc, stopped in reverse
         self._close_hooks = []  # callables run at close (after procs stop)
@@ -377,6 +415,77 @@ class Topology:
 
     def endpoint(self, name):
         return self.endpoints[name]
+
+    def add_router(self, name, relay_ip, router_ip, relay_ip6=None, router_ip6=None):
+        """Like add_endpoint, but the endpoint netns is an IP router.
+
+        The netns gets `router_ip` (and `router_ip6`) on its veth to core,
+        net.ipv4.ip_forward=1 (net.ipv6.conf.all.forwarding=1 with IPv6) and
+        rp_filter 0, so hosts attached with add_host() reach the relay
+        through it.  Returns the Endpoint (in `endpoints`, so its position
+        is its DPDK port id; `peer_ip` is the router's address, i.e. the
+        relay's --gateway for that interface).
+        """
+        ep = self.add_endpoint(name, relay_ip, router_ip, relay_ip6, router_ip6)
+        sysctl(ep.ns, 'net.ipv4.ip_forward', 1)
+        sysctl(ep.ns, 'net.ipv4.conf.all.rp_filter', 0)
+        sysctl(ep.ns, 'net.ipv4.conf.default.rp_filter', 0)
+        sysctl(ep.ns, 'net.ipv4.conf.%s.rp_filter' % ep.peer_if, 0)
+        if router_ip6:
+            sysctl(ep.ns, 'net.ipv6.conf.all.forwarding', 1)
+        return ep
+
+    def add_host(self, name, router, gw_ip, host_ip, gw_ip6=None, host_ip6=None):
+        """Create host netns `name` behind `router` (an Endpoint from add_router).
+
+        A veth joins the router netns (address `gw_ip`) and the host netns
+        (address `host_ip`, default route via gw_ip); IPv6 likewise when
+        gw_ip6/host_ip6 are given, else disabled on both ends.  The host
+        is off-link for the relay: it reaches it only through the router.
+        Returns a Host (also in `hosts`; never in `endpoints`).
+        """
+        if self._closed:
+            raise RuntimeError('topology closed')
+        if not re.match(r'^[a-z0-9]{1,4}$', name):
+            raise ValueError('host name must be 1-4 of [a-z0-9]: %r' % name)
+        if name in self.endpoints or name in self.hosts:
+            raise ValueError('endpoint or host %s exists' % name)
+        if isinstance(router, str):
+            router = self.endpoints[router]
+        gw, host = check_addr(gw_ip), check_addr(host_ip)
+        if gw.version != 4 or gw.network != host.network:
+            raise ValueError('gw_ip/host_ip must be IPv4 in one subnet')
+        gw6 = host6 = None
+        if gw_ip6 or host_ip6:
+            gw6, host6 = check_addr(gw_ip6), check_addr(host_ip6)
+            if gw6.version != 6 or gw6.network != host6.network:
+                raise ValueError('gw_ip6/host_ip6 must be IPv6 in one subnet')
+        gw_if = '%sg%s' % (self._ifbase, name)
+        host_if = '%sh%s' % (self._ifbase, name)
+        if len(gw_if) > 15:
+            raise ValueError('interface name %s too long' % gw_if)
+        ns = '%s%s-%s' % (NS_PREFIX, self.id, name)
+
+        self._add_ns(ns)
+        ip('link', 'set', 'lo', 'up', ns=ns)
+        ip('link', 'add', gw_if, 'type', 'veth', 'peer', 'name', host_if, 'netns', ns,
+           ns=router.ns)
+        for side_ns, ifname, a4, a6 in ((router.ns, gw_if, gw, gw6), (ns, host_if, host, host6)):
+            if not a6:
+                sysctl(side_ns, 'net.ipv6.conf.%s.disable_ipv6' % ifname, 1)
+            ip('addr', 'add', a4.with_prefixlen, 'dev', ifname, ns=side_ns)
+            if a6:
+                ip('addr', 'add', a6.with_prefixlen, 'dev', ifname, 'nodad', ns=side_ns)
+            ip('link', 'set', ifname, 'up', ns=side_ns)
+            # full UDP checksums on frames that end up at af_packet (dpdk-notes 9.6)
+            run_in(side_ns, ['ethtool', '-K', ifname, 'tx', 'off'])
+        sysctl(router.ns, 'net.ipv4.conf.%s.rp_filter' % gw_if, 0)
+        ip('route', 'add', 'default', 'via', str(gw.ip), ns=ns)
+        if host6:
+            ip('-6', 'route', 'add', 'default', 'via', str(gw6.ip), ns=ns)
+        h = Host(name, ns, router, gw_if, host_if, gw, host, gw6, host6)
+        self.hosts[name] = h
+        return h
 
     # --- processes -------------------------------------------------------
     def spawn(self, name, argv, ns=None, env=None, cwd=None, pdeathsig=True):

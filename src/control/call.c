@@ -14,6 +14,7 @@
 #include "control/call_priv.h"
 #include "control/neigh.h"
 #include "control/ports.h"
+#include "crypto/dtls.h"
 #include "dataplane/dp.h"
 
 #define CALL_HASH_SIZE 65536 /* buckets, power of two */
@@ -24,6 +25,12 @@ struct call_lif call_lifs[CFG_MAX_ADDRS];
 unsigned call_n_lifs;
 
 static struct call **call_hash;
+/* control-side view of the relay sockets: which media owns (address, port) */
+static struct call_media **sock_map;
+static unsigned sock_span; /* ports per address in the map */
+/* media with ICE or DTLS timers */
+static struct call_media *timed_head;
+static uint64_t timers_next_ms;
 static struct call *call_head, *call_tail;
 static unsigned call_count;
 /* TSC <-> monotonic clock anchor, taken at init */
@@ -83,7 +90,7 @@ calls_init(const struct sl_config *cfg)
 {
 	struct timespec ts;
 	unsigned i;
-	int l;
+	int l, rc;
 
 	call_cfg = cfg;
 	call_n_lifs = 0;
@@ -104,8 +111,15 @@ calls_init(const struct sl_config *cfg)
 			call_lifs[l].addr6 = (int)i;
 	}
 	call_hash = calloc(CALL_HASH_SIZE, sizeof(*call_hash));
-	if (call_hash == NULL)
+	sock_span = cfg->port_max - cfg->port_min + 1u;
+	sock_map = calloc((size_t)cfg->n_ifaces * sock_span, sizeof(*sock_map));
+	if (call_hash == NULL || sock_map == NULL)
 		return -ENOMEM;
+	call_ice_init();
+	rc = dtls_init(cfg->dtls_cert[0] ? cfg->dtls_cert : NULL,
+		cfg->dtls_key[0] ? cfg->dtls_key : NULL);
+	if (rc < 0)
+		return rc;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	anchor_tsc = rte_rdtsc();
 	anchor_mono_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
@@ -119,6 +133,46 @@ calls_fini(void)
 		call_destroy(call_head, CALL_END_FORCED);
 	free(call_hash);
 	call_hash = NULL;
+	free(sock_map);
+	sock_map = NULL;
+	dtls_fini();
+}
+
+static struct call_media **
+sock_slot(unsigned addr_idx, uint16_t port)
+{
+	if (sock_map == NULL || addr_idx >= call_cfg->n_ifaces || port < call_cfg->port_min ||
+		port > call_cfg->port_max)
+		return NULL;
+	return &sock_map[(size_t)addr_idx * sock_span + (port - call_cfg->port_min)];
+}
+
+struct call_media *
+call_sock_media(unsigned addr_idx, uint16_t port)
+{
+	struct call_media **slot = sock_slot(addr_idx, port);
+
+	return slot != NULL ? *slot : NULL;
+}
+
+static void
+sock_map_set(const struct call_sock *s, struct call_media *m)
+{
+	unsigned comp;
+
+	for (comp = 0; comp < 2; comp++) {
+		struct call_media **slot = sock_slot(s->addr_idx, (uint16_t)(s->port + comp));
+
+		if (slot != NULL)
+			*slot = m;
+	}
+}
+
+void
+call_sock_bind(struct call_media *m)
+{
+	if (m->sock.allocated)
+		sock_map_set(&m->sock, m);
 }
 
 struct call *
@@ -228,6 +282,8 @@ call_media_push(const struct call_media *m, const struct call_media *peer, bool 
 			msg.u.flow.flags |= DP_F_MUX;
 		if (m->strip_fb)
 			msg.u.flow.flags |= DP_F_STRIP_FB;
+		if (strstr(m->proto, "SAVP") != NULL)
+			msg.u.flow.flags |= DP_F_SECURE;
 		if (!m->is_rtp)
 			msg.u.flow.flags |= DP_F_RAW;
 		if (m->strict)
@@ -247,6 +303,12 @@ call_media_push(const struct call_media *m, const struct call_media *peer, bool 
 		msg.u.flow.expect = comp == 0 ? m->rtp : m->rtcp;
 		if (m->zero_addr)
 			memset(&msg.u.flow.expect, 0, sizeof(msg.u.flow.expect));
+		if (m->ice != NULL) {
+			/* ICE decides where media goes, not latching (field-lessons #27) */
+			msg.u.flow.learn = CFG_LEARN_OFF;
+			msg.u.flow.expect = m->ice_sel[comp == 1 && !m->mux ? 1 : 0];
+			msg.has |= DP_HAS_EXPECT | DP_HAS_LEARN;
+		}
 		if (dp_send(m->sock.owner, &msg) < 0)
 			rc = -ENOBUFS;
 		if (msg.u.flow.expect.port != 0 && !sl_ip_is_any(&msg.u.flow.expect.ip))
@@ -256,10 +318,97 @@ call_media_push(const struct call_media *m, const struct call_media *peer, bool 
 }
 
 /* Release what a media holds: sockets (flows, ports), later security and ICE state. */
+static void
+timer_unlink(struct call_media *m)
+{
+	if (!m->timed)
+		return;
+	if (m->tprev != NULL)
+		m->tprev->tnext = m->tnext;
+	else
+		timed_head = m->tnext;
+	if (m->tnext != NULL)
+		m->tnext->tprev = m->tprev;
+	m->timed = false;
+}
+
 void
 call_media_fini(struct call_media *m)
 {
+	timer_unlink(m);
+	call_ice_fini(m);
+	if (m->sock.allocated)
+		sock_map_set(&m->sock, NULL);
 	call_sock_free(&m->sock);
+	call_sec_fini(m);
+}
+
+struct call_media *
+call_media_peer(const struct call_media *m)
+{
+	struct call_party *other = call_other(m->call, m->party);
+
+	return m->index >= 1 && m->index <= other->n_media ? other->media[m->index - 1] : NULL;
+}
+
+struct sl_ip
+call_advertised(const struct call_party *p, unsigned addr_idx)
+{
+	const struct cfg_iface *ci = &call_cfg->ifaces[addr_idx];
+
+	if (p->has_media_address)
+		return p->media_address;
+	return ci->has_adv ? ci->adv : ci->addr;
+}
+
+void
+call_media_repush(struct call_media *m)
+{
+	struct call_media *peer = call_media_peer(m);
+
+	if (peer == NULL || !m->sock.allocated || !peer->sock.allocated)
+		return;
+	call_media_push(m, peer, false, true);
+	call_media_push(peer, m, false, false);
+}
+
+/* ---- ICE/DTLS timers ---- */
+
+void
+call_timer_arm(struct call_media *m)
+{
+	if (!m->timed) {
+		m->timed = true;
+		m->tprev = NULL;
+		m->tnext = timed_head;
+		if (timed_head != NULL)
+			timed_head->tprev = m;
+		timed_head = m;
+	}
+	timers_next_ms = 0; /* look at it on the next run */
+}
+
+void
+call_timers_run(uint64_t now)
+{
+	struct call_media *m = timed_head, *next;
+	uint64_t t, t2, soonest = UINT64_MAX;
+
+	if (now < timers_next_ms)
+		return;
+	while (m != NULL) {
+		next = m->tnext;
+		t = call_ice_timer(m, now);
+		t2 = call_sec_timer(m, now);
+		if (t2 < t)
+			t = t2;
+		if (t == UINT64_MAX && m->ice == NULL)
+			timer_unlink(m); /* nothing left to time until armed again */
+		else if (t < soonest)
+			soonest = t;
+		m = next;
+	}
+	timers_next_ms = soonest;
 }
 
 struct call_media *

@@ -28,6 +28,13 @@
 #define CALL_MAX_MEDIA SDP_MAX_MEDIA
 #define CALL_TAG_MAX 256
 
+/* ICE toward the recipient (call_opts.ice) */
+enum call_ice_mode {
+	CALL_ICE_DEFAULT = 0, /* like the sender: force if its SDP had ICE, else remove */
+	CALL_ICE_FORCE,       /* we are the recipient's only candidate, full agent */
+	CALL_ICE_REMOVE,      /* no ICE toward it */
+};
+
 /** Per-message options that apply to the sending party's streams. */
 struct call_opts {
 	bool sip_source;      /* SIP-source-address: use received-from, not the SDP address */
@@ -50,6 +57,16 @@ struct call_opts {
 	bool transport_accept;      /* transport-protocol: accept (answer: take the answerer's) */
 	/* rtcp-mux (rtpengine-compat.md 3.5) */
 	bool mux_offer, mux_require, mux_demux, mux_accept, mux_reject;
+	/* WebRTC (rtpengine-compat.md 3.3, 3.4) */
+	uint8_t ice;          /* enum call_ice_mode */
+	bool ice_trickle;     /* a=ice-options:trickle and end-of-candidates toward it */
+	bool dtls_off;        /* DTLS=off: never offer or accept DTLS-SRTP */
+	bool dtls_passive;    /* DTLS=passive: prefer the server role in answers */
+	int8_t dtls_hash;     /* enum dtls_hash for our a=fingerprint, -1: sha-256 */
+	bool sdes_off;        /* SDES=off */
+	bool sdes_pad;        /* keep base64 '=' padding */
+	uint32_t sdes_no;     /* suites not to offer/accept (bit per srtp_suite_id) */
+	uint32_t sdes_only;   /* if set: only these suites */
 };
 
 struct call_sock {
@@ -85,6 +102,14 @@ struct call_media {
 	/* flow options of this party's sockets */
 	bool strict, asym, handover;
 	uint8_t learning;
+	/* WebRTC */
+	struct call_sec *sec;     /* SRTP keying of this leg; NULL: never encrypted */
+	struct ice_agent *ice;    /* ICE with this party; NULL: none */
+	bool ice_sdp;             /* its last SDP had ICE credentials */
+	struct sl_ep ice_sel[2];  /* selected remote per component (port 0: none yet) */
+	/* timers (ICE, DTLS): list of media that need them */
+	bool timed;
+	struct call_media *tnext, *tprev;
 };
 
 struct call_party {

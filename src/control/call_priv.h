@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 #include "control/call.h"
+#include "crypto/dtls.h"
+#include "sdp/sdp.h"
 
 /** A logical interface: --interface entries sharing a NAME. */
 struct call_lif {
@@ -33,5 +35,48 @@ void call_media_fini(struct call_media *m);
 struct call_media *call_media_get(struct call *c, struct call_party *p, unsigned i);
 uint64_t call_media_last_packet_mono(const struct call_media *m);
 const char *call_end_name(enum call_end why);
+
+/* address a party sees for local address @p addr_idx (advertised or media-address) */
+struct sl_ip call_advertised(const struct call_party *p, unsigned addr_idx);
+/* the same media of the other party */
+struct call_media *call_media_peer(const struct call_media *m);
+/* program the flows of both sides of @p m again (ICE selection changed) */
+void call_media_repush(struct call_media *m);
+
+/* which media owns local socket (addr_idx, port); NULL if none */
+struct call_media *call_sock_media(unsigned addr_idx, uint16_t port);
+/* record that @p m owns its (newly allocated) socket */
+void call_sock_bind(struct call_media *m);
+
+/* timers: put @p m on the list; run the due ones (ms, monotonic) */
+void call_timer_arm(struct call_media *m);
+void call_timers_run(uint64_t now_ms);
+
+/* call_sec.c: SRTP keying (SDES, DTLS-SRTP) of a leg */
+int call_sec_from_sdp(struct call_media *m, const struct sdp_session *s, const struct sdp_media *sm,
+	bool answer, const struct call_opts *o);
+int call_sec_to_sdp(struct call_media *m, bool answer, const struct call_opts *o, struct sl_arena *a,
+	const char **lines, unsigned max);
+void call_sec_start(struct call_media *m, enum dtls_role role);
+void call_sec_path(struct call_media *m);
+void call_sec_input(struct call_media *m, unsigned comp, const struct sl_ep *src, const uint8_t *smac,
+	const uint8_t *data, size_t len);
+uint64_t call_sec_timer(struct call_media *m, uint64_t now_ms);
+void call_sec_resync(struct call_media *m);
+void call_sec_fini(struct call_media *m);
+const char *call_sec_describe(const struct call_media *m, const char **suite);
+
+/* call_ice.c: ICE with a party */
+void call_ice_init(void);
+bool call_ice_in_sdp(const struct sdp_session *s, const struct sdp_media *sm);
+int call_ice_from_sdp(struct call_media *m, const struct sdp_session *s, const struct sdp_media *sm,
+	bool answer);
+int call_ice_to_sdp(struct call_media *m, bool sender_ice, bool answer, const struct call_opts *o,
+	struct sl_arena *a, const char **lines, unsigned max);
+int call_ice_path(const struct call_media *m, struct sl_ep *remote);
+void call_ice_input(struct call_media *m, unsigned comp, const struct sl_ep *local,
+	const struct sl_ep *src, const uint8_t *smac, const uint8_t *data, size_t len);
+uint64_t call_ice_timer(struct call_media *m, uint64_t now_ms);
+void call_ice_fini(struct call_media *m);
 
 #endif /* SL_CALL_PRIV_H */

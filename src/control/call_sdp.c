@@ -19,6 +19,9 @@
 #include "control/ports.h"
 #include "dataplane/dp.h"
 
+/* extra SDP lines per media we may add (a=crypto for 12 suites, DTLS, ICE) */
+#define MEDIA_LINES 32
+
 /* static payload types whose encoding name stats report (RFC 3551) */
 static const char *const static_pt[35] = {
 	[0] = "PCMU/8000", [3] = "GSM/8000", [4] = "G723/8000", [8] = "PCMA/8000",
@@ -92,15 +95,6 @@ lif_addr(int lif, uint8_t family)
 	return l->addr4 >= 0 ? l->addr4 : l->addr6;
 }
 
-static struct sl_ip
-advertised(const struct call_party *p, unsigned addr_idx)
-{
-	const struct cfg_iface *ci = &call_cfg->ifaces[addr_idx];
-
-	if (p->has_media_address)
-		return p->media_address;
-	return ci->has_adv ? ci->adv : ci->addr;
-}
 
 static bool
 dir_sends(enum sdp_dir d)
@@ -274,10 +268,13 @@ call_sdp_apply(struct call *c, struct call_party *from, struct call_party *to, b
 		struct sdp_media_out *mo = &so->media[i];
 		const struct sdp_conn *cn = sdp_media_conn(s, i);
 		struct sl_ep rtp = {0}, rtcp = {0};
-		bool zero, changed, new_from = false, new_to = false;
+		bool zero, changed, ice_sdp, latch, new_from = false, new_to = false;
+		const char **mid, **tail;
 		int owner;
 
-		if (fm == NULL || tm == NULL) {
+		mid = sl_arena_alloc(&arena, sizeof(*mid) * MEDIA_LINES);
+		tail = sl_arena_alloc(&arena, sizeof(*tail) * MEDIA_LINES);
+		if (fm == NULL || tm == NULL || mid == NULL || tail == NULL) {
 			*err = "Out of memory";
 			len = -ENOMEM;
 			goto out;
@@ -317,7 +314,9 @@ call_sdp_apply(struct call *c, struct call_party *from, struct call_party *to, b
 		}
 		fm->rejected = false;
 
-		zero = sl_ip_is_any(&cn->ip);
+		/* with ICE, c=0.0.0.0 / port 9 only means "see the candidates", not hold */
+		ice_sdp = call_ice_in_sdp(s, sm);
+		zero = sl_ip_is_any(&cn->ip) && !ice_sdp;
 		rtp.ip = cn->ip;
 		if (o->sip_source && o->has_received_from)
 			rtp.ip = o->received_from;
@@ -327,17 +326,19 @@ call_sdp_apply(struct call *c, struct call_party *from, struct call_party *to, b
 		if (sm->rtcp_mux && !sm->has_rtcp)
 			rtcp.port = sm->port;
 		changed = !zero && !sl_ep_eq(&rtp, &fm->last);
+		/* ICE media keep their ports: the candidates, not c=, say where the party is */
+		latch = o->port_latching || ice_sdp || fm->ice != NULL;
 
 		/* sockets: reuse unless the party moved (and did not ask to keep ports) */
 		if (tm->sock.allocated)
 			owner = tm->sock.owner;
-		else if (fm->sock.allocated && !(changed && !o->port_latching))
+		else if (fm->sock.allocated && !(changed && !latch))
 			owner = fm->sock.owner;
 		else
 			owner = ports_pick_owner(from_addr, to_addr);
 		if (owner < 0)
 			goto ports;
-		if (!fm->sock.allocated || (changed && fm->last.port != 0 && !o->port_latching) ||
+		if (!fm->sock.allocated || (changed && fm->last.port != 0 && !latch) ||
 			fm->sock.owner != owner) {
 			struct call_sock old = fm->sock;
 
@@ -367,7 +368,30 @@ call_sdp_apply(struct call *c, struct call_party *from, struct call_party *to, b
 		fm->learning = (uint8_t)(o->learning >= 0 ? o->learning :
 			(int)call_cfg->endpoint_learning);
 
+		call_sock_bind(fm);
+		call_sock_bind(tm);
 		media_negotiate(fm, tm, sm, answer, o);
+
+		/* WebRTC: the sender's keys and ICE, then what the recipient is told */
+		rc = call_sec_from_sdp(fm, s, sm, answer, o);
+		if (rc == 0)
+			rc = call_ice_from_sdp(fm, s, sm, answer);
+		if (rc == 0) {
+			rc = call_sec_to_sdp(tm, answer, o, &arena, mid, MEDIA_LINES);
+			mo->n_extra_mid = rc > 0 ? (unsigned)rc : 0;
+			mo->extra_mid = mid;
+		}
+		if (rc >= 0) {
+			rc = call_ice_to_sdp(tm, ice_sdp, answer, o, &arena, tail, MEDIA_LINES);
+			mo->n_extra_tail = rc > 0 ? (unsigned)rc : 0;
+			mo->extra_tail = tail;
+		}
+		if (rc < 0) {
+			*err = "Out of memory";
+			len = -ENOMEM;
+			goto out;
+		}
+
 		rc = call_media_push(fm, tm, new_from, changed);
 		if (rc == 0)
 			rc = call_media_push(tm, fm, new_to, false);
@@ -376,9 +400,11 @@ call_sdp_apply(struct call *c, struct call_party *from, struct call_party *to, b
 			len = rc;
 			goto out;
 		}
+		call_sec_resync(fm);
+		call_sec_resync(tm);
 
 		mo->port = tm->sock.port;
-		mo->addr = advertised(to, tm->sock.addr_idx);
+		mo->addr = call_advertised(to, tm->sock.addr_idx);
 		if (zero) {
 			uint8_t fam = mo->addr.family;
 
@@ -392,7 +418,8 @@ call_sdp_apply(struct call *c, struct call_party *from, struct call_party *to, b
 		}
 		mo->proto = tm->proto;
 		mo->dir = dir_out(fm);
-		mo->strip = SDP_STRIP_ICE;
+		/* the relay owns ICE and keys on every leg: the sender's never pass through */
+		mo->strip = SDP_STRIP_ICE | SDP_STRIP_CRYPTO | SDP_STRIP_DTLS;
 		if (tm->strip_fb)
 			mo->strip |= SDP_STRIP_RTCPFB;
 		if (first_out < 0)
@@ -407,9 +434,9 @@ call_sdp_apply(struct call *c, struct call_party *from, struct call_party *to, b
 
 	if (first_out >= 0) {
 		so->session_addr = so->media[first_out].addr;
-		so->origin_addr = advertised(to, to->media[first_out]->sock.addr_idx);
+		so->origin_addr = call_advertised(to, to->media[first_out]->sock.addr_idx);
 	} else {
-		so->origin_addr = advertised(to, to_addr);
+		so->origin_addr = call_advertised(to, to_addr);
 		so->session_addr = so->origin_addr;
 	}
 	for (i = 0; i < s->n_media; i++) {

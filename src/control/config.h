@@ -77,6 +77,10 @@ struct sl_config {
 	char config_file[PATH_MAX];
 	char config_section[CFG_NAME_LEN]; /* "sluice" */
 
+	char dtls_cert[PATH_MAX];    /* PEM certificate; empty: generate one */
+	char dtls_key[PATH_MAX];
+	bool dtls_passive;
+
 	enum cfg_poll_mode poll_mode;
 	unsigned idle_sleep_us; /* adaptive mode: sleep this long after idle polls, default 100 */
 	unsigned mbufs;         /* packet buffers per NUMA socket, default 8191 */

@@ -10,8 +10,11 @@
 
 #include "common/log.h"
 #include "control/call.h"
+#include "control/call_priv.h"
 #include "control/config.h"
 #include "control/ctl.h"
+#include "control/ctl_pkt.h"
+#include "control/defer.h"
 #include "control/neigh.h"
 #include "control/ng.h"
 #include "control/ports.h"
@@ -83,8 +86,8 @@ ctl_punts(void)
 
 	n = dp_punt_take(pkts, CTL_PUNT_BURST);
 	for (i = 0; i < n; i++) {
-		/* ARP/NDP teach the neighbour table; STUN/DTLS have no consumer yet */
-		neigh_input(pkts[i]);
+		/* ARP/NDP teach the neighbour table; STUN and DTLS go to their media */
+		ctl_pkt_input(pkts[i]);
 		rte_pktmbuf_free(pkts[i]);
 	}
 }
@@ -106,7 +109,10 @@ ctl_run(volatile sig_atomic_t *quit)
 			ctl_service_hook();
 		if (ports_pending_count() > 0)
 			ports_reclaim(dp_applied_gen);
+		if (defer_pending() > 0)
+			defer_reclaim(dp_applied_gen);
 		now = mono_ms();
+		call_timers_run(now);
 		if (now >= next_100ms) {
 			neigh_tick(now);
 			next_100ms = now + 100;
@@ -123,6 +129,7 @@ void
 ctl_fini(void)
 {
 	calls_fini();
+	defer_flush();
 	ng_fini();
 	neigh_fini();
 	ports_fini();

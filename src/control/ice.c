@@ -673,3 +673,63 @@ ice_pair_add(struct ice_agent *a, unsigned int li, unsigned int ri)
 	p->state = initial_state(a, p);
 	return (int)(p - a->pairs);
 }
+
+int
+ice_set_components(struct ice_agent *a, unsigned int components)
+{
+	int16_t *map;
+	uint8_t lmap[ICE_MAX_LOCAL];
+	unsigned int i, n;
+
+	if (components < 1 || components > a->n_comp)
+		return -EINVAL;
+	if (components == a->n_comp)
+		return 0;
+	map = malloc(sizeof(*map) * (a->n_pairs ? a->n_pairs : 1));
+	if (map == NULL)
+		return -ENOMEM;
+	/* drop the local candidates of the components that go away */
+	for (i = n = 0; i < a->n_local; i++) {
+		if (a->local[i].component > components) {
+			lmap[i] = UINT8_MAX;
+			continue;
+		}
+		lmap[i] = (uint8_t)n;
+		a->local[n] = a->local[i];
+		a->base[n] = a->base[i];
+		n++;
+	}
+	a->n_local = n;
+	/* and their pairs; the survivors' local index and the selections follow */
+	for (i = n = 0; i < a->n_pairs; i++) {
+		if (a->pairs[i].component > components || lmap[a->pairs[i].local] == UINT8_MAX) {
+			map[i] = -1;
+			continue;
+		}
+		map[i] = (int16_t)n;
+		a->pairs[n] = a->pairs[i];
+		a->pairs[n].local = lmap[a->pairs[n].local];
+		n++;
+	}
+	a->n_pairs = n;
+	for (i = 0; i < components; i++) {
+		struct ice_comp *c = &a->comp[i];
+
+		if (c->sel_pair >= 0)
+			c->sel_pair = map[c->sel_pair];
+		if (c->nominating >= 0)
+			c->nominating = map[c->nominating];
+	}
+	for (; i < a->n_comp; i++)
+		memset(&a->comp[i], 0, sizeof(a->comp[i]));
+	a->n_comp = components;
+	a->dirty = true;
+	free(map);
+	return 0;
+}
+
+unsigned int
+ice_components(const struct ice_agent *a)
+{
+	return a->n_comp;
+}

@@ -168,6 +168,16 @@ void ice_end_of_candidates(struct ice_agent *a);
 void ice_set_role(struct ice_agent *a, bool controlling);
 bool ice_is_controlling(const struct ice_agent *a);
 
+/**
+ * Drop components above @p components (the peer accepted rtcp-mux after we
+ * offered two): their local candidates, pairs and selections go.
+ * @return 0, -EINVAL (more than now), -ENOMEM.
+ */
+int ice_set_components(struct ice_agent *a, unsigned int components);
+
+/** Number of components. */
+unsigned int ice_components(const struct ice_agent *a);
+
 /** Local ICE restart (we offer new credentials): new ufrag/pwd, remote state cleared. */
 void ice_restart(struct ice_agent *a);
 

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <time.h>
@@ -217,6 +218,28 @@ neigh_resolve(unsigned addr_idx, const struct sl_ip *dst)
 	e->tries = 1;
 	e->next_ms = now + NEIGH_RETRY_MS;
 	neigh_send_request(e);
+}
+
+int
+neigh_lookup(unsigned addr_idx, const struct sl_ip *dst, uint8_t mac[6])
+{
+	const struct dp_addr *a;
+	const struct sl_ip *nh = dst;
+	struct neigh_entry *e;
+	bool found;
+
+	if (addr_idx >= dp_conf.n_addrs)
+		return -EHOSTUNREACH;
+	a = &dp_conf.addrs[addr_idx];
+	if (a->has_gw && !sl_ip_same_prefix(dst, &a->ip, a->prefixlen))
+		nh = &a->gw;
+	e = neigh_slot(a->port_id, nh, &found);
+	if (e != NULL && found && e->state == NEIGH_RESOLVED) {
+		memcpy(mac, e->mac.addr_bytes, 6);
+		return 0;
+	}
+	neigh_resolve(addr_idx, dst);
+	return -EHOSTUNREACH;
 }
 
 void

@@ -32,6 +32,13 @@ void neigh_resolve(unsigned addr_idx, const struct sl_ip *dst);
 /** Learn from a punted ARP/NDP frame. @return true if it was one (caller frees it). */
 bool neigh_input(struct rte_mbuf *m);
 
+/**
+ * MAC of the next hop toward @p dst from local address @p addr_idx (its
+ * gateway when off-link). Starts a resolution when unknown.
+ * @return 0, or -EHOSTUNREACH (not resolved yet).
+ */
+int neigh_lookup(unsigned addr_idx, const struct sl_ip *dst, uint8_t mac[6]);
+
 /** Retransmit pending requests; call every ~100 ms with a monotonic time. */
 void neigh_tick(uint64_t now_ms);
 

@@ -16,6 +16,8 @@
 #include "control/neigh.h"
 #include "control/ng.h"
 #include "control/ports.h"
+#include "crypto/dtls.h"
+#include "crypto/srtp.h"
 #include "dataplane/dp.h"
 
 #define NG_SDP_MAX 60000 /* the reply SDP must fit one datagram */
@@ -115,6 +117,94 @@ mux_option(struct call_opts *o, const char *what)
 		o->mux_reject = true;
 }
 
+static void
+ice_option(struct call_opts *o, const char *what)
+{
+	if (strcmp(what, "force") == 0 || strcmp(what, "force-relay") == 0 ||
+		strcmp(what, "optional") == 0)
+		o->ice = CALL_ICE_FORCE;
+	else if (strcmp(what, "remove") == 0)
+		o->ice = CALL_ICE_REMOVE;
+	else if (strcmp(what, "default") == 0)
+		o->ice = CALL_ICE_DEFAULT;
+	else if (strcmp(what, "trickle") == 0)
+		o->ice_trickle = true;
+}
+
+static void
+dtls_option(struct call_opts *o, const char *what)
+{
+	if (strcmp(what, "off") == 0 || strcmp(what, "no") == 0 || strcmp(what, "disable") == 0)
+		o->dtls_off = true;
+	else if (strcmp(what, "passive") == 0)
+		o->dtls_passive = true;
+	else if (strcmp(what, "active") == 0)
+		o->dtls_passive = false;
+}
+
+/* SDES options: off, no-SUITE, only-SUITE, pad (rtpengine-compat.md 3.3) */
+static void
+sdes_option(struct call_opts *o, const char *what, const char *raw)
+{
+	const struct srtp_suite *su;
+
+	if (strcmp(what, "off") == 0 || strcmp(what, "no") == 0)
+		o->sdes_off = true;
+	else if (strcmp(what, "pad") == 0)
+		o->sdes_pad = true;
+	else if (strncmp(what, "no-", 3) == 0 &&
+		(su = srtp_suite_find(raw + 3, strlen(raw + 3))) != NULL)
+		o->sdes_no |= 1u << (su - srtp_suites);
+	else if (strncmp(what, "only-", 5) == 0 &&
+		(su = srtp_suite_find(raw + 5, strlen(raw + 5))) != NULL)
+		o->sdes_only |= 1u << (su - srtp_suites);
+}
+
+/* each value of a key given as a string or a list, normalised, with its raw text */
+static void
+each_value(const struct ng_val *v, struct call_opts *o,
+	void (*fn)(struct call_opts *o, const char *norm, const char *raw))
+{
+	const struct ng_val *e;
+	char buf[64];
+
+	if (v == NULL)
+		return;
+	if (v->type == NG_STR) {
+		norm(v->str.s, v->str.len, buf, sizeof(buf));
+		fn(o, buf, v->str.s);
+		return;
+	}
+	if (v->type != NG_LIST)
+		return;
+	for (e = v->c.first; e != NULL; e = e->next) {
+		if (e->type != NG_STR)
+			continue;
+		norm(e->str.s, e->str.len, buf, sizeof(buf));
+		fn(o, buf, e->str.s);
+	}
+}
+
+static void
+ice_cb(struct call_opts *o, const char *n, const char *raw)
+{
+	(void)raw;
+	ice_option(o, n);
+}
+
+static void
+dtls_cb(struct call_opts *o, const char *n, const char *raw)
+{
+	(void)raw;
+	dtls_option(o, n);
+}
+
+static void
+sdes_cb(struct call_opts *o, const char *n, const char *raw)
+{
+	sdes_option(o, n, raw);
+}
+
 /* Options of offer/answer. @return NULL or an error-reason. */
 static const char *
 parse_opts(struct ng_ctx *ctx, struct call_opts *o)
@@ -126,6 +216,7 @@ parse_opts(struct ng_ctx *ctx, struct call_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->learning = -1;
 	o->iface_from = o->iface_to = -1;
+	o->dtls_hash = -1;
 
 	flags = ng_dict_get(req, "flags");
 	if (flags != NULL && flags->type == NG_LIST) {
@@ -156,6 +247,22 @@ parse_opts(struct ng_ctx *ctx, struct call_opts *o)
 				o->learning = learning_from(buf + 18);
 			else if (strncmp(buf, "rtcp-mux-", 9) == 0)
 				mux_option(o, buf + 9);
+			else if (strcmp(buf, "trickle-ice") == 0)
+				o->ice_trickle = true;
+			else if (strncmp(buf, "ice-", 4) == 0)
+				ice_option(o, buf + 4);
+			else if (strncmp(buf, "dtls-", 5) == 0)
+				dtls_option(o, buf + 5);
+			else if (strncmp(buf, "sdes-", 5) == 0)
+				sdes_option(o, buf + 5, v->str.s + 5);
+			else if (strcmp(buf, "webrtc") == 0) {
+				/* rtpengine's shorthand for a browser-ready leg */
+				o->transport = "UDP/TLS/RTP/SAVPF";
+				o->ice = CALL_ICE_FORCE;
+				o->ice_trickle = true;
+				o->mux_offer = o->mux_require = true;
+				o->sdes_off = true;
+			}
 			else if (transport_name(v->str.s) != NULL)
 				o->transport = transport_name(v->str.s);
 			/* anything else: not ours, ignored like rtpengine does */
@@ -226,6 +333,17 @@ parse_opts(struct ng_ctx *ctx, struct call_opts *o)
 			norm(e->str.s, e->str.len, buf, sizeof(buf));
 			mux_option(o, buf);
 		}
+	}
+	each_value(ng_dict_get(req, "ICE"), o, ice_cb);
+	each_value(ng_dict_get(req, "DTLS"), o, dtls_cb);
+	each_value(ng_dict_get(req, "SDES"), o, sdes_cb);
+	s = get2_str(req, "DTLS-fingerprint", "DTLS fingerprint");
+	if (s != NULL) {
+		int h = dtls_hash_parse(s, strlen(s));
+
+		if (h < 0)
+			return "Invalid DTLS-fingerprint hash";
+		o->dtls_hash = (int8_t)h;
 	}
 	o->label = get2_str(req, "label", "from-label");
 	o->via_branch = get2_str(req, "via-branch", "via branch");

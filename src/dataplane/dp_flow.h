@@ -39,6 +39,7 @@ struct srtp_ctx;
 #define DP_F_RAW (1u << 6)        /* not RTP (e.g. udptl): relay any UDP payload */
 #define DP_F_MUX (1u << 7)        /* rtcp-mux: this RTP socket carries RTCP too */
 #define DP_F_STRIP_FB (1u << 8)   /* AVP peer: drop RTCP feedback (RFC 4585 205/206) sent here */
+#define DP_F_SECURE (1u << 9)     /* SRTP leg: no plain RTP in or out until keys are installed */
 
 enum dp_learn_state {
 	DP_LS_LEARNING = 0,

@@ -201,6 +201,10 @@ dp_forward(struct dp_lcore *lc, struct dp_pkt *p, struct dp_flow *o)
 		rte_pktmbuf_trim(m, (uint16_t)(p->plen - n));
 		p->plen = n;
 	}
+	if (unlikely(o->srtp_out == NULL && (o->flags & DP_F_SECURE))) {
+		DP_STAT(lc, drop_srtp_nokey);
+		goto drop;
+	}
 	if (o->srtp_out != NULL) {
 		uint8_t *pl = rte_pktmbuf_mtod(m, uint8_t *);
 		size_t len = p->plen, cap = rte_pktmbuf_tailroom(m) + p->plen;
@@ -363,6 +367,10 @@ dp_udp_input(struct dp_lcore *lc, struct dp_pkt *p)
 	if (unlikely(!rtcp_pt && (f->flags & DP_F_NO_RTP_IN))) {
 		DP_STAT(lc, drop_blackhole);
 		DP_CNT_ADD(f->errors, 1);
+		goto drop;
+	}
+	if (unlikely(f->srtp_in == NULL && (f->flags & DP_F_SECURE))) {
+		DP_STAT(lc, drop_srtp_nokey);
 		goto drop;
 	}
 	if (f->srtp_in != NULL) {

@@ -604,6 +604,167 @@ test_transport_protocol(void **state)
 		"Invalid transport protocol");
 }
 
+static unsigned
+count(const char *s, const char *needle)
+{
+	unsigned n = 0;
+
+	while ((s = strstr(s, needle)) != NULL) {
+		n++;
+		s++;
+	}
+	return n;
+}
+
+static void
+test_sdes_toward_srtp_party(void **state)
+{
+	static const char *const order[] = {"AEAD_AES_256_GCM", "AEAD_AES_128_GCM",
+		"AES_256_CM_HMAC_SHA1_80", "AES_256_CM_HMAC_SHA1_32", "AES_192_CM_HMAC_SHA1_80",
+		"AES_192_CM_HMAC_SHA1_32", "AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32",
+		"F8_128_HMAC_SHA1_80", "F8_128_HMAC_SHA1_32", "NULL_HMAC_SHA1_80", "NULL_HMAC_SHA1_32"};
+	unsigned to_b, to_a, i;
+	const char *s, *p;
+	char want[96];
+
+	(void)state;
+	s = sdp_of(req("offer", "call-id", "sd1", "from-tag", "ta", "sdp",
+		sdp4("198.18.1.10", 4000, ""), "direction", "#l1:a1:be", "transport-protocol",
+		"RTP/SAVP", "ICE", "remove", NULL));
+	to_b = m_port(s);
+	assert_non_null(strstr(s, " RTP/SAVP 0 8 101\r\n"));
+	/* all twelve suites, in rtpengine's order, tags 1..12 */
+	for (i = 0, p = s; i < 12; i++) {
+		snprintf(want, sizeof(want), "a=crypto:%u %s inline:", i + 1, order[i]);
+		p = strstr(p, want);
+		if (p == NULL)
+			fail_msg("missing %s in\n%s", want, s);
+	}
+	assert_non_null(strstr(s, "a=setup:actpass\r\n"));
+	assert_non_null(strstr(s, "a=fingerprint:sha-256 "));
+	assert_non_null(strstr(s, "a=tls-id:"));
+	assert_null(strstr(s, "a=ice-"));
+	/* no keys yet: the SRTP leg carries nothing in the clear */
+	assert_true(th_flowp(1, (uint16_t)to_b)->flags & DP_F_SECURE);
+	assert_null(th_flowp(1, (uint16_t)to_b)->srtp_out);
+
+	s = sdp_of(req("answer", "call-id", "sd1", "from-tag", "ta", "to-tag", "tb", "sdp",
+		"v=0\r\no=- 1 1 IN IP4 198.18.2.10\r\ns=-\r\nc=IN IP4 198.18.2.10\r\nt=0 0\r\n"
+		"m=audio 5000 RTP/SAVP 0\r\na=crypto:7 AES_CM_128_HMAC_SHA1_80 "
+		"inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd\r\n",
+		NULL));
+	to_a = m_port(s);
+	if (strstr(s, " RTP/AVP 0\r\n") == NULL) /* the callee's codecs, the caller's profile */
+		fail_msg("answer to the caller:\n%s", s);
+	assert_null(strstr(s, "a=crypto"));
+	assert_null(strstr(s, "a=fingerprint"));
+	/* the callee's leg is keyed, the caller's stays plain */
+	assert_non_null(th_flowp(1, (uint16_t)to_b)->srtp_in);
+	assert_non_null(th_flowp(1, (uint16_t)to_b)->srtp_out);
+	assert_ptr_equal(th_flowp(1, (uint16_t)(to_b + 1))->srtp_in,
+		th_flowp(1, (uint16_t)to_b)->srtp_in);
+	assert_null(th_flowp(0, (uint16_t)to_a)->srtp_in);
+	assert_false(th_flowp(0, (uint16_t)to_a)->flags & DP_F_SECURE);
+	req("delete", "call-id", "sd1", "delete delay", "#i0e", NULL);
+
+	/* SDES options */
+	s = sdp_of(req("offer", "call-id", "sd2", "from-tag", "ta", "sdp",
+		sdp4("198.18.1.10", 4000, ""), "transport-protocol", "RTP/SAVP", "SDES",
+		"#l3:offe", NULL));
+	assert_null(strstr(s, "a=crypto"));
+	req("delete", "call-id", "sd2", "delete delay", "#i0e", NULL);
+	s = sdp_of(req("offer", "call-id", "sd3", "from-tag", "ta", "sdp",
+		sdp4("198.18.1.10", 4000, ""), "transport-protocol", "RTP/SAVP", "DTLS", "off",
+		"SDES", "#l28:only-AES_CM_128_HMAC_SHA1_80e", NULL));
+	assert_int_equal(count(s, "a=crypto:"), 1);
+	assert_non_null(strstr(s, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"));
+	assert_null(strstr(s, "a=fingerprint"));
+	req("delete", "call-id", "sd3", "delete delay", "#i0e", NULL);
+	s = sdp_of(req("offer", "call-id", "sd4", "from-tag", "ta", "sdp",
+		sdp4("198.18.1.10", 4000, ""), "transport-protocol", "RTP/SAVP", "flags",
+		"#l24:SDES-no-AEAD_AES_256_GCMe", NULL));
+	assert_non_null(strstr(s, "a=crypto:1 AEAD_AES_128_GCM inline:"));
+	assert_int_equal(count(s, "a=crypto:"), 11);
+	req("delete", "call-id", "sd4", "delete delay", "#i0e", NULL);
+}
+
+static void
+test_sdes_offerer(void **state)
+{
+	unsigned to_b, to_a;
+	const char *s;
+
+	(void)state;
+	/* the caller offers SDES; the callee is plain */
+	s = sdp_of(req("offer", "call-id", "so1", "from-tag", "ta", "sdp",
+		"v=0\r\no=- 1 1 IN IP4 198.18.1.10\r\ns=-\r\nc=IN IP4 198.18.1.10\r\nt=0 0\r\n"
+		"m=audio 4000 RTP/SAVP 0\r\n"
+		"a=crypto:3 AES_CM_128_HMAC_SHA1_32 inline:ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1+f4CB\r\n"
+		"a=crypto:4 AES_CM_128_HMAC_SHA1_80 inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd\r\n",
+		"direction", "#l1:a1:be", "transport-protocol", "RTP/AVP", NULL));
+	to_b = m_port(s);
+	assert_non_null(strstr(s, " RTP/AVP 0\r\n"));
+	assert_null(strstr(s, "a=crypto"));
+	s = sdp_of(req("answer", "call-id", "so1", "from-tag", "ta", "to-tag", "tb", "sdp",
+		sdp4("198.18.2.10", 5000, ""), NULL));
+	to_a = m_port(s);
+	/* one line: the caller's first suite and tag, with our own key */
+	assert_non_null(strstr(s, " RTP/SAVP 0 8 101\r\n"));
+	assert_int_equal(count(s, "a=crypto:"), 1);
+	assert_non_null(strstr(s, "a=crypto:3 AES_CM_128_HMAC_SHA1_32 inline:"));
+	assert_null(strstr(s, "ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1+f4CB"));
+	assert_non_null(th_flowp(0, (uint16_t)to_a)->srtp_in);
+	assert_null(th_flowp(1, (uint16_t)to_b)->srtp_in);
+	req("delete", "call-id", "so1", "delete delay", "#i0e", NULL);
+}
+
+static void
+test_dtls_ice_browser_offer(void **state)
+{
+	unsigned to_a;
+	const char *s;
+	char want[96];
+
+	(void)state;
+	/* a browser calls a SIP phone */
+	s = sdp_of(req("offer", "call-id", "br1", "from-tag", "ta", "sdp",
+		"v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+		"m=audio 9 UDP/TLS/RTP/SAVPF 111 0\r\nc=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\n"
+		"a=ice-ufrag:abcd\r\na=ice-pwd:0123456789abcdefghijkl\r\na=ice-options:trickle\r\n"
+		"a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:"
+		"55:66:77:88:99:AA:BB:CC:DD:EE:FF\r\na=setup:actpass\r\na=mid:0\r\n"
+		"a=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\n"
+		"a=candidate:1 1 udp 2122260223 198.18.1.10 50000 typ host\r\n",
+		"direction", "#l1:a1:be", "transport-protocol", "RTP/AVP", "ICE", "remove",
+		"rtcp-mux", "#l5:demuxe", NULL));
+	assert_non_null(strstr(s, " RTP/AVP 111 0\r\n"));
+	assert_null(strstr(s, "a=ice-"));
+	assert_null(strstr(s, "a=fingerprint"));
+	assert_null(strstr(s, "a=rtcp-mux"));
+	assert_null(strstr(s, "c=IN IP4 0.0.0.0")); /* not a hold: ICE decides */
+	assert_non_null(strstr(s, "a=sendrecv\r\n"));
+	s = sdp_of(req("answer", "call-id", "br1", "from-tag", "ta", "to-tag", "tb", "sdp",
+		sdp4("198.18.2.10", 5000, ""), "transport-protocol", "UDP/TLS/RTP/SAVPF", "ICE",
+		"force", NULL));
+	to_a = m_port(s);
+	assert_non_null(strstr(s, " UDP/TLS/RTP/SAVPF 0 8 101\r\n"));
+	assert_non_null(strstr(s, "a=setup:active\r\n"));
+	assert_non_null(strstr(s, "a=fingerprint:sha-256 "));
+	assert_non_null(strstr(s, "a=ice-ufrag:"));
+	assert_non_null(strstr(s, "a=ice-pwd:"));
+	snprintf(want, sizeof(want), " 1 UDP 2130706431 198.18.1.1 %u typ host\r\n", to_a);
+	assert_non_null(strstr(s, want));
+	snprintf(want, sizeof(want), "a=rtcp:%u\r\na=rtcp-mux\r\n", to_a);
+	assert_non_null(strstr(s, want));
+	assert_int_equal(count(s, "a=candidate:"), 1); /* one component: muxed */
+	assert_null(strstr(s, "a=crypto")); /* DTLS leg: no SDES */
+	/* ICE media: no latching, and nothing flows before a pair is selected */
+	assert_int_equal(th_flowp(0, (uint16_t)to_a)->learn, CFG_LEARN_OFF);
+	assert_int_equal(th_flowp(0, (uint16_t)to_a)->dest.port, 0);
+	assert_true(th_flowp(0, (uint16_t)to_a)->flags & DP_F_SECURE);
+	req("delete", "call-id", "br1", "delete delay", "#i0e", NULL);
+}
+
 static int
 setup(void **state)
 {
@@ -653,6 +814,9 @@ main(void)
 		cmocka_unit_test(test_json_offer),
 		cmocka_unit_test(test_rtcp_mux),
 		cmocka_unit_test(test_transport_protocol),
+		cmocka_unit_test(test_sdes_toward_srtp_party),
+		cmocka_unit_test(test_sdes_offerer),
+		cmocka_unit_test(test_dtls_ice_browser_offer),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -27,6 +27,7 @@
 #include "control/ctl.h"
 #include "dataplane/dp.h"
 #include "monitor/mon.h"
+#include "record/rec.h"
 
 #define EAL_MAX_ARGS 256
 
@@ -209,6 +210,10 @@ main(int argc, char **argv)
 	rc = dp_init(&cfg, err, sizeof(err));
 	if (rc < 0)
 		goto fail;
+	rc = rec_init(&cfg, dp_mempool(), (unsigned)dp_conf.rec_lcore, err, sizeof(err));
+	if (rc < 0)
+		goto fail;
+	dp_conf.tap = rec_tap_ring();
 	rc = ctl_init(&cfg, err, sizeof(err));
 	if (rc < 0)
 		goto fail;
@@ -216,6 +221,8 @@ main(int argc, char **argv)
 		SL_WARN("main", "telemetry commands not registered");
 	ctl_set_service_hook(mon_service);
 	rc = dp_start();
+	if (rc == 0)
+		rc = rec_start();
 	if (rc < 0) {
 		snprintf(err, sizeof(err), "cannot launch workers: %s", strerror(-rc));
 		goto fail;
@@ -232,6 +239,8 @@ main(int argc, char **argv)
 	mon_fini();
 	ctl_set_service_hook(NULL);
 	ctl_fini();
+	dp_stop();
+	rec_fini();
 	dp_fini();
 	goto done;
 fail:
@@ -239,6 +248,8 @@ fail:
 	if (!cfg.log_stderr)
 		fprintf(stderr, "sluice: %s\n", err);
 	ctl_fini();
+	dp_stop();
+	rec_fini();
 	dp_fini();
 done:
 	rte_eal_cleanup();

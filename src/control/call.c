@@ -284,6 +284,10 @@ call_media_push(const struct call_media *m, const struct call_media *peer, bool 
 			msg.u.flow.flags |= DP_F_STRIP_FB;
 		if (strstr(m->proto, "SAVP") != NULL)
 			msg.u.flow.flags |= DP_F_SECURE;
+		if (call_rec_active(m->call)) {
+			msg.u.flow.flags |= DP_F_TAP;
+			msg.u.flow.rec_id = (uint32_t)call_rec_id(m->call);
+		}
 		if (!m->is_rtp)
 			msg.u.flow.flags |= DP_F_RAW;
 		if (m->strict)
@@ -359,6 +363,16 @@ call_advertised(const struct call_party *p, unsigned addr_idx)
 	if (p->has_media_address)
 		return p->media_address;
 	return ci->has_adv ? ci->adv : ci->addr;
+}
+
+void
+call_media_repush_flags(struct call_media *m)
+{
+	struct call_media *peer = call_media_peer(m);
+
+	if (peer == NULL || !m->sock.allocated || !peer->sock.allocated)
+		return;
+	call_media_push(m, peer, false, false);
 }
 
 void
@@ -468,6 +482,7 @@ call_party_free(struct call_party *p)
 	free(p->alias);
 	free(p->label);
 	free(p->via_branch);
+	free(p->sdp_out);
 }
 
 void
@@ -491,6 +506,7 @@ call_destroy(struct call *c, enum call_end why)
 	else
 		call_tail = c->prev;
 	call_count--;
+	call_rec_stop(c, false, call_real_us(), false);
 	if (why != CALL_END_NONE) {
 		/* CALL_END_NONE: a new call whose first offer failed, never a call */
 		calls_totals.ended[why]++;
@@ -500,6 +516,7 @@ call_destroy(struct call *c, enum call_end why)
 	}
 	call_party_free(&c->party[0]);
 	call_party_free(&c->party[1]);
+	free(c->metadata);
 	free(c->call_id);
 	free(c);
 }

@@ -77,6 +77,7 @@ struct call_sock {
 };
 
 struct call_sec;
+struct call_rec;
 struct ice_agent;
 
 struct call_media {
@@ -122,6 +123,8 @@ struct call_party {
 	bool has_media_address;
 	struct sl_ip media_address;
 	uint64_t created_s;
+	char *sdp_out;       /* last rewritten SDP of this party (for recordings) */
+	bool sdp_out_answer; /* ... and whether it was an answer */
 	unsigned n_media;
 	struct call_media *media[CALL_MAX_MEDIA]; /* allocated as m= lines appear */
 };
@@ -152,6 +155,8 @@ struct call {
 	uint64_t created_mono;          /* monotonic s, for timers */
 	uint64_t last_signal_mono;
 	uint64_t destroy_at_mono;       /* CALL_DELETED: when to destroy */
+	struct call_rec *rec;           /* recording; NULL: not recorded */
+	char *metadata;                 /* "key:value|..." from ng (recording metadata) */
 	struct call_party party[2]; /* [0] offerer, [1] answerer */
 };
 

@@ -38,6 +38,19 @@ const char *call_end_name(enum call_end why);
 
 /* address a party sees for local address @p addr_idx (advertised or media-address) */
 struct sl_ip call_advertised(const struct call_party *p, unsigned addr_idx);
+/* program both sides' flow flags again (recording started/stopped) */
+void call_media_repush_flags(struct call_media *m);
+
+/* call_rec.c: recording */
+const char *call_rec_start(struct call *c, uint64_t now_us);
+void call_rec_pause(struct call *c, uint64_t now_us);
+void call_rec_stop(struct call *c, bool discard, uint64_t now_us, bool repush);
+void call_rec_sdp(struct call *c, struct call_party *from, bool answer, const char *sdp,
+	size_t len, uint64_t now_us);
+bool call_rec_active(const struct call *c);
+int call_rec_id(const struct call *c);
+const char *call_rec_pcap(const struct call *c);
+
 /* the same media of the other party */
 struct call_media *call_media_peer(const struct call_media *m);
 /* program the flows of both sides of @p m again (ICE selection changed) */

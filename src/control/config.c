@@ -29,6 +29,10 @@
 /* in enum order (config.h); referenced by options.def */
 static const char *const cfg_learning_names[] = {"heuristic", "delayed", "immediate", "off", NULL};
 static const char *const cfg_poll_names[] = {"auto", "busy", "adaptive", NULL};
+static const char *const cfg_rec_method_names[] = {"pcap", "proc", "all", NULL};
+static const char *const cfg_rec_format_names[] = {"raw", "eth", NULL};
+static const char *const cfg_out_format_names[] = {"wav", "mp3", "none", NULL};
+static const char *const cfg_mix_names[] = {"direct", "channels", NULL};
 
 /* see the kinds in options.def */
 enum opt_kind {
@@ -79,7 +83,7 @@ static const char *const rtpengine_only[] = {
 	"log-level-*", "split-logs", "max-log-line-length", "no-log-timestamps", "dtmf-*",
 	"num-threads", "media-num-threads", "codec-num-threads", "poller-size",
 	"poller-per-thread", "thread-stack", "io-uring*", "sip-source", "dtls-*", "max-sessions",
-	"max-load", "max-cpu", "max-bandwidth", "max-recv-iters", "homer*", "recording-*",
+	"max-load", "max-cpu", "max-bandwidth", "max-recv-iters", "homer*", "record-egress",
 	"record-egress", "iptables-chain", "nftables-*", "scheduling", "priority",
 	"idle-scheduling", "idle-priority", "mysql-*", "jitter-buffer", "jb-clock-drift",
 	"debug-srtp", "reject-invalid-sdp", "software-id", "dtx-*", "max-dtx", "amr-dtx",

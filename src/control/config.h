@@ -77,6 +77,17 @@ struct sl_config {
 	char config_file[PATH_MAX];
 	char config_section[CFG_NAME_LEN]; /* "sluice" */
 
+	/* recording */
+	char recording_dir[PATH_MAX]; /* empty: no recording */
+	unsigned recording_method;    /* 0 pcap, 1 proc (built-in recorder), 2 all */
+	unsigned recording_format;    /* 0 raw, 1 eth */
+	char output_dir[PATH_MAX];
+	char output_pattern[256];
+	unsigned output_format;       /* 0 wav, 1 mp3, 2 none */
+	unsigned mp3_bitrate;         /* bit/s */
+	bool output_single, output_mixed;
+	unsigned mix_method;          /* 0 direct, 1 channels */
+
 	char dtls_cert[PATH_MAX];    /* PEM certificate; empty: generate one */
 	char dtls_key[PATH_MAX];
 	bool dtls_passive;

@@ -42,7 +42,10 @@ struct ng_ctx {
 	X("delete", delete)                                                                        \
 	X("query", query)                                                                          \
 	X("list", list)                                                                            \
-	X("statistics", statistics)
+	X("statistics", statistics)                                                                \
+	X("start recording", start_recording)                                                      \
+	X("stop recording", stop_recording)                                                        \
+	X("pause recording", pause_recording)
 
 #define NG_CMD_ENUM(str, name) NG_CMD_##name,
 enum ng_cmd {

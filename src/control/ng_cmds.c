@@ -365,6 +365,100 @@ set_str(char **dst, const char *src)
 	return 0;
 }
 
+/* metadata: free text for the recording, later messages overwrite it */
+static void
+take_metadata(struct ng_ctx *ctx, struct call *c)
+{
+	const char *md = ng_dict_get_str(ctx->req, "metadata", NULL);
+
+	if (md != NULL)
+		set_str(&c->metadata, md);
+}
+
+/* record-call key (yes/on/no/off/discard) or flag; NULL: nothing asked */
+static const char *
+record_call_wish(const struct ng_ctx *ctx)
+{
+	const char *v = get2_str(ctx->req, "record-call", "record call");
+
+	if (v != NULL)
+		return v;
+	if (list_has(ng_dict_get(ctx->req, "flags"), "record-call"))
+		return "yes";
+	return NULL;
+}
+
+static void
+apply_record_call(struct ng_ctx *ctx, struct call *c)
+{
+	const char *w = record_call_wish(ctx), *err;
+
+	if (w == NULL)
+		return;
+	if (strcasecmp(w, "yes") == 0 || strcasecmp(w, "on") == 0) {
+		err = call_rec_start(c, ctx->now_real_us);
+		if (err != NULL)
+			ctx->warning = err;
+	} else if (strcasecmp(w, "no") == 0 || strcasecmp(w, "off") == 0) {
+		call_rec_stop(c, false, ctx->now_real_us, true);
+	} else if (strcasecmp(w, "discard") == 0) {
+		call_rec_stop(c, true, ctx->now_real_us, true);
+	}
+}
+
+static struct call *
+rec_call(struct ng_ctx *ctx)
+{
+	const char *call_id = ng_dict_get_str(ctx->req, "call-id", NULL);
+	struct call *c;
+
+	if (call_id == NULL || call_id[0] == '\0') {
+		ctx->error = "No call-id in message";
+		return NULL;
+	}
+	c = call_find(call_id);
+	if (c == NULL)
+		ctx->error = "Unknown call-id";
+	return c;
+}
+
+void
+ng_cmd_start_recording(struct ng_ctx *ctx)
+{
+	struct call *c = rec_call(ctx);
+
+	if (c == NULL)
+		return;
+	take_metadata(ctx, c);
+	ctx->warning = call_rec_start(c, ctx->now_real_us);
+}
+
+void
+ng_cmd_stop_recording(struct ng_ctx *ctx)
+{
+	struct call *c = rec_call(ctx);
+	const struct ng_val *flags = ng_dict_get(ctx->req, "flags");
+	const char *pause = ng_dict_get_str(ctx->req, "pause", NULL);
+
+	if (c == NULL)
+		return;
+	take_metadata(ctx, c);
+	if (list_has(flags, "pause") || (pause != NULL && strcasecmp(pause, "yes") == 0))
+		call_rec_pause(c, ctx->now_real_us);
+	else
+		call_rec_stop(c, list_has(flags, "discard-recording"), ctx->now_real_us, true);
+}
+
+void
+ng_cmd_pause_recording(struct ng_ctx *ctx)
+{
+	struct call *c = rec_call(ctx);
+
+	if (c == NULL)
+		return;
+	call_rec_pause(c, ctx->now_real_us);
+}
+
 void
 ng_cmd_ping(struct ng_ctx *ctx)
 {
@@ -475,6 +569,14 @@ offer_answer(struct ng_ctx *ctx, bool answer)
 		return;
 	}
 	ng_dict_add_strn(ctx->arena, ctx->reply, "sdp", out, (size_t)len);
+	take_metadata(ctx, c);
+	call_rec_sdp(c, from, answer, out, (size_t)len, ctx->now_real_us);
+	apply_record_call(ctx, c);
+	if (call_rec_pcap(c) != NULL) {
+		struct ng_val *l = ng_dict_add_list(ctx->arena, ctx->reply, "recordings");
+
+		ng_list_add_str(ctx->arena, l, call_rec_pcap(c));
+	}
 }
 
 void
@@ -521,6 +623,8 @@ ng_cmd_delete(struct ng_ctx *ctx)
 		delay = call_cfg->delete_delay;
 	if (!list_has(flags, "fast"))
 		call_stats_build(ctx->arena, ctx->reply, c, ctx->now_mono, ctx->now_real_us, NULL);
+	if (list_has(flags, "discard-recording"))
+		call_rec_stop(c, true, ctx->now_real_us, false);
 	call_delete(c, (unsigned)delay, ctx->now_mono);
 }
 

@@ -59,6 +59,16 @@ dp_conf_from_cfg(const struct sl_config *cfg, char *err, size_t errlen)
 		}
 		dp_conf.worker_lcore[n++] = lcore;
 	}
+	dp_conf.rec_lcore = -1;
+	if (cfg->recording_dir[0] != '\0' && n > 0) {
+		/* recording gets the last lcore: it may block on file I/O, workers must not */
+		dp_conf.rec_lcore = (int)dp_conf.worker_lcore[--n];
+		if (n == 0) {
+			snprintf(err, errlen, "recording needs an lcore of its own besides the "
+				"control and forwarding lcores (e.g. EAL --lcores 0@0,1@1,2@(0-1))");
+			return -EINVAL;
+		}
+	}
 	if (n == 0) {
 		snprintf(err, errlen, "sluice needs at least two lcores: the main lcore runs the "
 			"control thread and the others forward packets (EAL -l/--lcores)");
@@ -343,6 +353,12 @@ dp_ctl_tx(unsigned worker, struct rte_mbuf *m)
 		return -ENOBUFS;
 	}
 	return 0;
+}
+
+struct rte_mempool *
+dp_mempool(void)
+{
+	return dp_pool;
 }
 
 struct rte_mbuf *

@@ -55,6 +55,8 @@ struct dp_conf {
 	uint64_t tsc_hz;
 	uint64_t learn_window_tsc;                    /* endpoint-learning window (3 s) */
 	unsigned mbufs;
+	struct rte_ring *tap;                         /* to the recording lcore; NULL: none */
+	int rec_lcore;                                /* lcore kept for recording, -1: none */
 };
 
 extern struct dp_conf dp_conf;
@@ -139,6 +141,9 @@ unsigned dp_punt_take(struct rte_mbuf **pkts, unsigned n);
  * @return 0, or -ENOBUFS (packet freed).
  */
 int dp_ctl_tx(unsigned worker, struct rte_mbuf *m);
+
+/** The data plane's packet pool (for the recording lcore's copies). */
+struct rte_mempool *dp_mempool(void);
 
 /** Allocate an mbuf from the data plane's pool (control thread). */
 struct rte_mbuf *dp_ctl_alloc(void);

@@ -40,6 +40,7 @@ struct srtp_ctx;
 #define DP_F_MUX (1u << 7)        /* rtcp-mux: this RTP socket carries RTCP too */
 #define DP_F_STRIP_FB (1u << 8)   /* AVP peer: drop RTCP feedback (RFC 4585 205/206) sent here */
 #define DP_F_SECURE (1u << 9)     /* SRTP leg: no plain RTP in or out until keys are installed */
+#define DP_F_TAP (1u << 10)       /* recorded: copy what arrives to the tap ring (rec_id) */
 
 enum dp_learn_state {
 	DP_LS_LEARNING = 0,
@@ -77,6 +78,7 @@ struct dp_flow {
 	/* --- cache line 1 --- */
 	struct sl_ep expect;            /* endpoint from signalling (SDP or received-from) */
 	uint64_t learn_until_tsc;       /* end of the learning window */
+	uint32_t rec_id;                /* DP_F_TAP: recording slot */
 	struct srtp_ctx *srtp_in;       /* decrypts what arrives here; NULL: plain (ctl-owned memory) */
 	struct srtp_ctx *srtp_out;      /* encrypts what leaves through here; NULL: plain */
 	/* counters: written by the owner lcore only, read by the control thread */
@@ -115,6 +117,7 @@ struct dp_flow_spec {
 	uint16_t lport;
 	uint8_t addr_idx;
 	uint8_t learn; /* enum cfg_learning */
+	uint32_t rec_id; /* DP_F_TAP: recording slot */
 	struct sl_ep expect;
 };
 

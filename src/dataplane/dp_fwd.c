@@ -9,6 +9,7 @@
 
 #include <rte_byteorder.h>
 #include <rte_ether.h>
+#include <rte_memcpy.h>
 #include <rte_ip.h>
 #include <rte_prefetch.h>
 #include <rte_udp.h>
@@ -16,6 +17,7 @@
 #include "control/config.h"
 #include "crypto/srtp.h"
 #include "dataplane/dp_priv.h"
+#include "record/rec_tap.h"
 
 /* Per-packet context: inputs filled by the parser, used by the stages. */
 struct dp_pkt {
@@ -289,6 +291,42 @@ drop:
 	dp_drop(m);
 }
 
+/*
+ * Copy an accepted packet (plaintext) for the recording lcore. Never waits:
+ * no buffer or a full ring loses the copy and counts it.
+ */
+static void
+dp_tap(struct dp_lcore *lc, const struct dp_flow *f, const struct dp_pkt *p, const uint8_t *pl)
+{
+	struct rte_mbuf *c = rte_pktmbuf_alloc(lc->pool);
+	struct rec_tap_hdr *h;
+
+	if (unlikely(c == NULL))
+		goto lost;
+	h = (struct rec_tap_hdr *)rte_pktmbuf_append(c, (uint16_t)(sizeof(*h) + p->plen));
+	if (unlikely(h == NULL)) {
+		rte_pktmbuf_free(c);
+		goto lost;
+	}
+	h->rec_id = f->rec_id;
+	h->len = p->plen;
+	h->flags = p->rtcp ? REC_TAP_RTCP : 0;
+	h->pad = 0;
+	h->tsc = lc->now_tsc;
+	h->src = p->src;
+	h->dst.ip = dp_conf.addrs[f->addr_idx].ip;
+	h->dst.port = f->lport;
+	rte_memcpy(h + 1, pl, p->plen);
+	if (unlikely(rte_ring_enqueue(dp_conf.tap, c) != 0)) {
+		rte_pktmbuf_free(c);
+		goto lost;
+	}
+	DP_STAT(lc, tap);
+	return;
+lost:
+	DP_STAT(lc, tap_drop);
+}
+
 /* count an SRTP failure by reason */
 static inline void
 dp_srtp_drop_stat(struct dp_lcore *lc, int rc)
@@ -397,6 +435,8 @@ learn:
 	DP_CNT_ADD(f->pkts, 1);
 	DP_CNT_ADD(f->bytes, p->plen);
 	__atomic_store_n(&f->last_rx_tsc, lc->now_tsc, __ATOMIC_RELAXED);
+	if (unlikely(f->flags & DP_F_TAP) && dp_conf.tap != NULL)
+		dp_tap(lc, f, p, pl);
 	/* rtcp-mux: RTCP arriving on the RTP socket goes wherever the peer takes RTCP */
 	dp_forward(lc, p, &lc->flows[rtcp_pt && (f->flags & DP_F_MUX) ? f->out_rtcp_idx :
 		f->out_idx]);

@@ -50,7 +50,9 @@
 	X(drop_srtp_replay, "dropped: SRTP/SRTCP replayed or older than the replay window")         \
 	X(drop_srtp_bad, "dropped: SRTP/SRTCP malformed, unknown MKI or index exhausted")           \
 	X(drop_srtp_out, "dropped: could not encrypt (repeated/old sequence number, no room)")       \
-	X(drop_srtp_nokey, "dropped: SRTP leg whose keys are not negotiated yet")
+	X(drop_srtp_nokey, "dropped: SRTP leg whose keys are not negotiated yet")                   \
+	X(tap, "packet copies put on the recording tap ring")                                      \
+	X(tap_drop, "recording copies lost: tap ring full or no buffer (forwarding unaffected)")
 
 struct dp_stats {
 #define DP_STATS_FIELD(name, desc) uint64_t name;

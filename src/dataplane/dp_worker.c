@@ -202,6 +202,7 @@ dp_flow_set(struct dp_lcore *lc, struct dp_flow *f, const struct dp_msg *m)
 			s->out_rtcp_idx : f->out_idx;
 		f->lport = s->lport;
 		f->addr_idx = s->addr_idx < dp_conf.n_addrs ? s->addr_idx : 0;
+		f->rec_id = s->rec_id;
 	}
 	if (m->has & (DP_HAS_EXPECT | DP_HAS_RESET)) {
 		/* new signalled endpoint: send there and learn afresh */

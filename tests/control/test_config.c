@@ -620,14 +620,14 @@ test_rtpengine_keys(void **state)
 		      "[sluice]\n"
 		      "interface = 192.0.2.1\n"
 		      "table = 0\n"
-		      "recording-dir = /var/spool/rtpengine\n"
+		      "graphite = 192.0.2.9:2003\n"
 		      "no-fallback = true\n"
 		      "log-level-core = 7\n");
 	capture_begin(&c, 2);
 	assert_int_equal(LOAD(&cfg, err, "--config-file", path), 0);
 	capture_end(&c, out, sizeof(out));
 	assert_string_equal(out, "config: ignoring rtpengine option 'table' (not used by sluice)\n"
-				 "config: ignoring rtpengine option 'recording-dir' (not used by "
+				 "config: ignoring rtpengine option 'graphite' (not used by "
 				 "sluice)\n"
 				 "config: ignoring rtpengine option 'no-fallback' (not used by "
 				 "sluice)\n"

@@ -219,6 +219,9 @@ main(int argc, char **argv)
 		goto fail;
 	if (mon_init() < 0)
 		SL_WARN("main", "telemetry commands not registered");
+	rc = mon_http_init(&cfg, err, sizeof(err));
+	if (rc < 0)
+		goto fail;
 	ctl_set_service_hook(mon_service);
 	rc = dp_start();
 	if (rc == 0)
@@ -237,6 +240,7 @@ main(int argc, char **argv)
 	SL_NOTICE("main", "shutting down");
 	status = 0;
 	mon_fini();
+	mon_http_fini();
 	ctl_set_service_hook(NULL);
 	ctl_fini();
 	dp_stop();

@@ -88,6 +88,8 @@ struct sl_config {
 	bool output_single, output_mixed;
 	unsigned mix_method;          /* 0 direct, 1 channels */
 
+	char listen_http[64];        /* "[IP:]PORT" for /metrics; empty: off */
+
 	char dtls_cert[PATH_MAX];    /* PEM certificate; empty: generate one */
 	char dtls_key[PATH_MAX];
 	bool dtls_passive;

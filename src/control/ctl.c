@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <time.h>
@@ -24,6 +25,59 @@
 #define CTL_MAX_EVENTS 16
 
 static int ctl_ep = -1;
+
+/* a descriptor the loop watches, and who handles it */
+struct ctl_watch {
+	int fd;
+	void (*cb)(int fd, void *arg);
+	void *arg;
+	struct ctl_watch *next;
+};
+static struct ctl_watch *ctl_watches;
+
+int
+ctl_watch_fd(int fd, void (*cb)(int fd, void *arg), void *arg)
+{
+	struct ctl_watch *w = calloc(1, sizeof(*w));
+	struct epoll_event ev = {.events = EPOLLIN};
+
+	if (w == NULL)
+		return -ENOMEM;
+	w->fd = fd;
+	w->cb = cb;
+	w->arg = arg;
+	ev.data.ptr = w;
+	if (epoll_ctl(ctl_ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		free(w);
+		return -errno;
+	}
+	w->next = ctl_watches;
+	ctl_watches = w;
+	return 0;
+}
+
+void
+ctl_unwatch_fd(int fd)
+{
+	struct ctl_watch **pp = &ctl_watches, *w;
+
+	epoll_ctl(ctl_ep, EPOLL_CTL_DEL, fd, NULL);
+	while ((w = *pp) != NULL) {
+		if (w->fd == fd) {
+			*pp = w->next;
+			free(w);
+			return;
+		}
+		pp = &w->next;
+	}
+}
+
+static void
+ctl_ng_ready(int fd, void *arg)
+{
+	(void)arg;
+	ng_handle_fd(fd);
+}
 static void (*ctl_service_hook)(void);
 
 void
@@ -68,11 +122,10 @@ ctl_init(const struct sl_config *cfg, char *err, size_t errlen)
 	}
 	n = ng_fds(fds, CFG_MAX_LISTEN);
 	for (i = 0; i < n; i++) {
-		struct epoll_event ev = {.events = EPOLLIN, .data.fd = fds[i]};
-
-		if (epoll_ctl(ctl_ep, EPOLL_CTL_ADD, fds[i], &ev) < 0) {
-			snprintf(err, errlen, "epoll_ctl: %s", strerror(errno));
-			return -errno;
+		rc = ctl_watch_fd(fds[i], ctl_ng_ready, NULL);
+		if (rc < 0) {
+			snprintf(err, errlen, "epoll_ctl: %s", strerror(-rc));
+			return rc;
 		}
 	}
 	return 0;
@@ -102,8 +155,11 @@ ctl_run(volatile sig_atomic_t *quit)
 	while (!*quit) {
 		/* 1 ms at most: punted packets wait no longer; EINTR (net_tap signals) is fine */
 		n = epoll_wait(ctl_ep, evs, CTL_MAX_EVENTS, 1);
-		for (i = 0; i < n; i++)
-			ng_handle_fd(evs[i].data.fd);
+		for (i = 0; i < n; i++) {
+			struct ctl_watch *w = evs[i].data.ptr;
+
+			w->cb(w->fd, w->arg);
+		}
 		ctl_punts();
 		if (ctl_service_hook != NULL)
 			ctl_service_hook();
@@ -133,6 +189,8 @@ ctl_fini(void)
 	ng_fini();
 	neigh_fini();
 	ports_fini();
+	while (ctl_watches != NULL)
+		ctl_unwatch_fd(ctl_watches->fd);
 	if (ctl_ep >= 0)
 		close(ctl_ep);
 	ctl_ep = -1;

@@ -22,6 +22,14 @@ int ctl_init(const struct sl_config *cfg, char *err, size_t errlen);
 /** Run until *quit becomes non-zero. */
 void ctl_run(volatile sig_atomic_t *quit);
 
+/**
+ * Watch @p fd for input in the control loop; @p cb runs there.
+ * @return 0 or -errno.
+ */
+int ctl_watch_fd(int fd, void (*cb)(int fd, void *arg), void *arg);
+/** Stop watching @p fd (the caller closes it). */
+void ctl_unwatch_fd(int fd);
+
 /** Run @p fn once per loop iteration (e.g. monitoring requests); NULL clears it. */
 void ctl_set_service_hook(void (*fn)(void));
 

@@ -23,4 +23,11 @@ void mon_service(void);
 /** Stop accepting requests (shutdown); waiting callers get -ESHUTDOWN. */
 void mon_fini(void);
 
+struct sl_config;
+/** Prometheus /metrics on --listen-http (control loop). @return 0 or -errno. */
+int mon_http_init(const struct sl_config *cfg, char *err, size_t errlen);
+void mon_http_fini(void);
+/** The exposition text (malloc'd into *out); @return its length. */
+size_t mon_metrics_text(char **out);
+
 #endif /* SL_MON_H */

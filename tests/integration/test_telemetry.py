@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""sluice's DPDK telemetry commands, read with DPDK's own client.
+"""sluice's DPDK telemetry commands and Prometheus /metrics.
 
 A call with media runs through sluice; then dpdk-telemetry.py (Debian
 dpdk-dev) reads every /sluice/ command over the telemetry socket of
 sluice's file prefix. The test fails unless each command answers with the
 values the call produced (its call-id listed, its streams' counters, the
-totals, per-lcore cycles, per-port packets, ring fill levels).
+totals, per-lcore cycles, per-port packets, ring fill levels), and unless
+GET /metrics on --listen-http parses as Prometheus text exposition with the
+same figures.
 
 Usage (root): python3 tests/integration/test_telemetry.py --sluice build/sluice
 Exit: 0 pass, 1 fail, 77 skip.
@@ -15,6 +17,8 @@ Exit: 0 pass, 1 fail, 77 skip.
 import argparse
 import json
 import os
+import re
+import socket
 import shutil
 import subprocess
 import sys
@@ -26,6 +30,7 @@ from sltest import REPO_ROOT  # noqa: E402
 from sltest.relay import make_relay  # noqa: E402
 from sltest.rtp import Pattern, RtpPeer, verify_rtp  # noqa: E402
 from sltest.sdp import build_sdp, parse_sdp  # noqa: E402
+from sltest.netns import netns_socket  # noqa: E402
 from sltest.topo import Topology  # noqa: E402
 
 SKIP = 77
@@ -46,6 +51,48 @@ def telemetry(prefix, cmds):
     return replies
 
 
+def http_get(ns, port, path):
+    """GET over a TCP socket opened in the relay's netns; (status, body)."""
+    s = netns_socket(ns, socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(5)
+    try:
+        s.connect(('127.0.0.1', port))
+        s.sendall(('GET %s HTTP/1.0\r\nHost: x\r\n\r\n' % path).encode())
+        data = b''
+        while len(data) < (1 << 22):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        s.close()
+    head, _, body = data.partition(b'\r\n\r\n')
+    return int(head.split()[1]), body.decode()
+
+
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="[^"]*"'
+                    r'(,[a-zA-Z_][a-zA-Z0-9_]*="[^"]*")*)?\})? (-?[0-9.eE+]+)$')
+
+
+def parse_prometheus(text):
+    """Strict text exposition parse: {(name, labels): value}; raises on bad lines."""
+    out, typed = {}, set()
+    for line in text.splitlines():
+        if not line:
+            continue
+        if line.startswith('# HELP ') or line.startswith('# TYPE '):
+            if line.startswith('# TYPE '):
+                typed.add(line.split()[2])
+            continue
+        m = SAMPLE.match(line)
+        if m is None:
+            raise ValueError('bad exposition line: %r' % line)
+        if m.group(1) not in typed:
+            raise ValueError('sample before its # TYPE: %r' % line)
+        out[(m.group(1), m.group(3) or '')] = float(m.group(5))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--sluice', default=os.path.join(REPO_ROOT, 'build', 'sluice'))
@@ -63,7 +110,8 @@ def main():
     with Topology() as topo:
         a = topo.add_endpoint('a', '198.18.1.1/24', '198.18.1.10/24')
         b = topo.add_endpoint('b', '198.18.2.1/24', '198.18.2.10/24')
-        relay = make_relay('sluice', topo, [a, b], sluice_binary=args.sluice)
+        relay = make_relay('sluice', topo, [a, b], sluice_binary=args.sluice,
+                           extra_args=['--listen-http=127.0.0.1:9101'])
         ng = relay.ng_client()
         pa, pb = RtpPeer(a.ns, a.peer_ip, 20000), RtpPeer(b.ns, b.peer_ip, 22000)
         off = ng.offer('tel-1', 'ft', build_sdp(a.peer_ip, 20000), direction=['a', 'b'])
@@ -122,6 +170,24 @@ def main():
         check('/help' in r and 'call-id' in json.dumps(r['/help']), 'help text registered')
         check(bad.get('/sluice/call') is None and bad.get('/sluice/calls') == ['tel-1'],
               'unknown call-id: null reply, the socket keeps answering')
+        status, body = http_get(topo.core, 9101, '/metrics')
+        check(status == 200, '/metrics answers 200')
+        try:
+            prom = parse_prometheus(body)
+            check(True, '/metrics parses as Prometheus text (%d samples)' % len(prom))
+        except ValueError as e:
+            prom = {}
+            check(False, str(e))
+        check(prom.get(('rtpengine_sessions', 'type="own"')) == 1, 'metrics: one session')
+        check(prom.get(('rtpengine_sessions_total', '')) == 1, 'metrics: sessions_total')
+        check(prom.get(('sluice_dataplane_total', 'counter="fwd_pkts"'), 0) >= 40,
+              'metrics: forwarded packets')
+        check(prom.get(('rtpengine_requests_total', 'request="offer"')) == 1,
+              'metrics: one offer request')
+        check(any(k[0] == 'rtpengine_ports_free' for k in prom), 'metrics: free ports')
+        check(any(k[0] == 'sluice_lcore_cycles_total' for k in prom), 'metrics: lcore cycles')
+        check(http_get(topo.core, 9101, '/ping') == (200, 'pong'), '/ping answers pong')
+        check(http_get(topo.core, 9101, '/nope')[0] == 404, 'unknown path: 404')
         check(relay.stop() == 0, 'sluice exits 0')
 
     print('%s: %d failure(s)' % ('PASS' if not failures else 'FAIL', len(failures)))

@@ -65,6 +65,7 @@ struct call_opts {
 	int8_t dtls_hash;     /* enum dtls_hash for our a=fingerprint, -1: sha-256 */
 	bool sdes_off;        /* SDES=off */
 	bool sdes_pad;        /* keep base64 '=' padding */
+	bool generate_mid;    /* a=mid (and a BUNDLE group) toward a recipient that has none */
 	uint32_t sdes_no;     /* suites not to offer/accept (bit per srtp_suite_id) */
 	uint32_t sdes_only;   /* if set: only these suites */
 };
@@ -107,6 +108,7 @@ struct call_media {
 	struct call_sec *sec;     /* SRTP keying of this leg; NULL: never encrypted */
 	struct ice_agent *ice;    /* ICE with this party; NULL: none */
 	bool ice_sdp;             /* its last SDP had ICE credentials */
+	char mid[32];             /* its a=mid ("" none), echoed to it, never passed on */
 	struct sl_ep ice_sel[2];  /* selected remote per component (port 0: none yet) */
 	/* timers (ICE, DTLS): list of media that need them */
 	bool timed;
@@ -123,6 +125,7 @@ struct call_party {
 	bool has_media_address;
 	struct sl_ip media_address;
 	uint64_t created_s;
+	bool bundle;         /* its SDP grouped its media with a=group:BUNDLE */
 	char *sdp_out;       /* last rewritten SDP of this party (for recordings) */
 	bool sdp_out_answer; /* ... and whether it was an answer */
 	unsigned n_media;

@@ -163,6 +163,68 @@ media_negotiate(struct call_media *fm, struct call_media *tm, const struct sdp_m
 	tm->strip_fb = !proto_has_fb(tm->proto) && proto_has_fb(fm->proto);
 }
 
+/* the sender's own a=mid: echoed back to it, never passed on */
+static void
+media_mid(struct call_media *fm, const struct sdp_media *sm)
+{
+	unsigned i;
+
+	for (i = 0; i < sm->n_attrs; i++) {
+		const struct sdp_attr *a = &sm->attrs[i];
+
+		if (a->name_len == 3 && memcmp(a->name, "mid", 3) == 0 && a->value != NULL &&
+			a->value_len > 0 && a->value_len < sizeof(fm->mid)) {
+			memcpy(fm->mid, a->value, a->value_len);
+			fm->mid[a->value_len] = '\0';
+			return;
+		}
+	}
+}
+
+/* does the session group its media with BUNDLE? */
+static bool
+sdp_bundle(const struct sdp_session *s)
+{
+	unsigned i;
+
+	for (i = 0; i < s->n_attrs; i++) {
+		const struct sdp_attr *a = &s->attrs[i];
+
+		if (a->name_len == 5 && memcmp(a->name, "group", 5) == 0 && a->value != NULL &&
+			a->value_len >= 6 && memcmp(a->value, "BUNDLE", 6) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * a=group:BUNDLE toward @p to: the mids of its relayed media when it bundles
+ * (its SDP did) or asked for generated mids; one transport per media still
+ * (each m= keeps its own port: bundling several media on one port is not done).
+ */
+static const char *
+bundle_line(struct sl_arena *a, const struct call_party *to, const struct sdp_out *so,
+	unsigned n_media, bool generate)
+{
+	char buf[256];
+	size_t n;
+	unsigned i, k = 0;
+
+	if (!to->bundle && !generate)
+		return NULL;
+	n = (size_t)snprintf(buf, sizeof(buf), "a=group:BUNDLE");
+	for (i = 0; i < n_media && i < to->n_media; i++) {
+		const struct call_media *m = to->media[i];
+
+		if (m == NULL || so->media[i].passthrough || so->media[i].port == 0 ||
+			so->media[i].mid == NULL || n + strlen(m->mid) + 2 > sizeof(buf))
+			continue;
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %s", m->mid);
+		k++;
+	}
+	return k > 0 ? sl_arena_strndup(a, buf, n) : NULL;
+}
+
 static void
 media_release(struct call_media *m)
 {
@@ -371,6 +433,7 @@ call_sdp_apply(struct call *c, struct call_party *from, struct call_party *to, b
 		call_sock_bind(fm);
 		call_sock_bind(tm);
 		media_negotiate(fm, tm, sm, answer, o);
+		media_mid(fm, sm);
 
 		/* WebRTC: the sender's keys and ICE, then what the recipient is told */
 		rc = call_sec_from_sdp(fm, s, sm, answer, o);
@@ -418,13 +481,17 @@ call_sdp_apply(struct call *c, struct call_party *from, struct call_party *to, b
 		}
 		mo->proto = tm->proto;
 		mo->dir = dir_out(fm);
-		/* the relay owns ICE and keys on every leg: the sender's never pass through */
-		mo->strip = SDP_STRIP_ICE | SDP_STRIP_CRYPTO | SDP_STRIP_DTLS;
+		/* the relay owns ICE, keys and BUNDLE on every leg: the sender's never pass */
+		mo->strip = SDP_STRIP_ICE | SDP_STRIP_CRYPTO | SDP_STRIP_DTLS | SDP_STRIP_BUNDLE;
+		if (tm->mid[0] == '\0' && o->generate_mid)
+			snprintf(tm->mid, sizeof(tm->mid), "%u", i);
+		mo->mid = tm->mid[0] != '\0' ? tm->mid : NULL;
 		if (tm->strip_fb)
 			mo->strip |= SDP_STRIP_RTCPFB;
 		if (first_out < 0)
 			first_out = (int)i;
 	}
+	from->bundle = sdp_bundle(s);
 	if (s->n_media > from->n_media)
 		from->n_media = s->n_media;
 	if (s->n_media > to->n_media)
@@ -444,6 +511,15 @@ call_sdp_apply(struct call *c, struct call_party *from, struct call_party *to, b
 
 		if (!mo->passthrough && !sl_ip_eq(&mo->addr, &so->session_addr))
 			mo->add_conn = true;
+	}
+	{
+		const char **grp = sl_arena_alloc(&arena, sizeof(*grp));
+
+		if (grp != NULL) {
+			grp[0] = bundle_line(&arena, to, so, s->n_media, o->generate_mid);
+			so->n_session_extra = grp[0] != NULL ? 1 : 0;
+			so->session_extra = grp;
+		}
 	}
 	len = sdp_write(s, so, out, cap);
 	if (len < 0) {

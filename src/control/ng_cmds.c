@@ -249,6 +249,8 @@ parse_opts(struct ng_ctx *ctx, struct call_opts *o)
 				mux_option(o, buf + 9);
 			else if (strcmp(buf, "trickle-ice") == 0)
 				o->ice_trickle = true;
+			else if (strcmp(buf, "generate-mid") == 0)
+				o->generate_mid = true;
 			else if (strncmp(buf, "ice-", 4) == 0)
 				ice_option(o, buf + 4);
 			else if (strncmp(buf, "dtls-", 5) == 0)
@@ -262,6 +264,7 @@ parse_opts(struct ng_ctx *ctx, struct call_opts *o)
 				o->ice_trickle = true;
 				o->mux_offer = o->mux_require = true;
 				o->sdes_off = true;
+				o->generate_mid = true;
 			}
 			else if (transport_name(v->str.s) != NULL)
 				o->transport = transport_name(v->str.s);

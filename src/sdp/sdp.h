@@ -147,6 +147,7 @@ const char *sdp_dir_name(enum sdp_dir d);
 #define SDP_STRIP_CRYPTO (1u << 1) /* crypto */
 #define SDP_STRIP_DTLS (1u << 2)   /* fingerprint setup tls-id */
 #define SDP_STRIP_RTCPFB (1u << 3) /* rtcp-fb (AVPF -> AVP) */
+#define SDP_STRIP_BUNDLE (1u << 4) /* mid group bundle-only: the relay writes its own */
 
 struct sdp_media_out {
 	bool passthrough;      /* copy this media section verbatim */
@@ -163,12 +164,15 @@ struct sdp_media_out {
 	const char *const *extra_mid;
 	unsigned n_extra_tail; /* full lines after a=ptime/a=maxptime */
 	const char *const *extra_tail;
+	const char *mid;       /* a=mid value written before the codecs; NULL: none */
 };
 
 struct sdp_out {
 	bool replace_origin;
 	struct sl_ip origin_addr;  /* with replace_origin: new o= address */
 	struct sl_ip session_addr; /* session c= address (if the input had one) */
+	unsigned n_session_extra;  /* full lines after the session attributes (a=group) */
+	const char *const *session_extra;
 	struct sdp_media_out media[SDP_MAX_MEDIA]; /* one per input media */
 };
 

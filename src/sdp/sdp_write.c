@@ -56,6 +56,9 @@ static const struct {
 	{"setup", SDP_STRIP_DTLS},
 	{"tls-id", SDP_STRIP_DTLS},
 	{"rtcp-fb", SDP_STRIP_RTCPFB},
+	{"mid", SDP_STRIP_BUNDLE},
+	{"group", SDP_STRIP_BUNDLE},
+	{"bundle-only", SDP_STRIP_BUNDLE},
 };
 
 /* RFC 3551 tables 4 and 5: encoding names of the static payload types. */
@@ -327,6 +330,10 @@ write_session(struct wbuf *w, const struct sdp_session *in, const struct sdp_out
 			put_line(w, l);
 		}
 	}
+	for (i = 0; i < out->n_session_extra; i++) {
+		put_str(w, out->session_extra[i]);
+		put(w, "\r\n", 2);
+	}
 }
 
 static const struct sdp_line *
@@ -464,6 +471,11 @@ write_media(struct wbuf *w, const struct sdp_session *in, const struct sdp_media
 	put_line(w, &m->fmt);
 
 	write_media_lines(w, in, m, mo);
+	if (mo->mid != NULL) {
+		put_str(w, "a=mid:");
+		put_str(w, mo->mid);
+		put(w, "\r\n", 2);
+	}
 	if (m->is_rtp)
 		write_codecs(w, m, kind, pt);
 	for (j = 0; j < m->n_attrs; j++)
@@ -510,8 +522,10 @@ out_valid(const struct sdp_session *in, const struct sdp_out *out)
 		if (!safe_lines(mo->n_extra_mid, mo->extra_mid) ||
 			!safe_lines(mo->n_extra_tail, mo->extra_tail))
 			return false;
+		if (mo->mid != NULL && !safe_str(mo->mid))
+			return false;
 	}
-	return true;
+	return safe_lines(out->n_session_extra, out->session_extra);
 }
 
 long

@@ -741,6 +741,8 @@ test_dtls_ice_browser_offer(void **state)
 	assert_null(strstr(s, "a=ice-"));
 	assert_null(strstr(s, "a=fingerprint"));
 	assert_null(strstr(s, "a=rtcp-mux"));
+	assert_null(strstr(s, "a=group")); /* the browser's BUNDLE and mid stay on its leg */
+	assert_null(strstr(s, "a=mid"));
 	assert_null(strstr(s, "c=IN IP4 0.0.0.0")); /* not a hold: ICE decides */
 	assert_non_null(strstr(s, "a=sendrecv\r\n"));
 	s = sdp_of(req("answer", "call-id", "br1", "from-tag", "ta", "to-tag", "tb", "sdp",
@@ -757,6 +759,11 @@ test_dtls_ice_browser_offer(void **state)
 	snprintf(want, sizeof(want), "a=rtcp:%u\r\na=rtcp-mux\r\n", to_a);
 	assert_non_null(strstr(s, want));
 	assert_int_equal(count(s, "a=candidate:"), 1); /* one component: muxed */
+	/* a max-bundle browser rejects an answer that drops its BUNDLE group */
+	assert_non_null(strstr(s, "t=0 0\r\na=group:BUNDLE 0\r\nm=audio "));
+	snprintf(want, sizeof(want), "SAVPF 0 8 101\r\na=mid:0\r\na=rtpmap:0 PCMU");
+	if (strstr(s, want) == NULL)
+		fail_msg("want a=mid after c= in:\n%s", s);
 	assert_null(strstr(s, "a=crypto")); /* DTLS leg: no SDES */
 	/* ICE media: no latching, and nothing flows before a pair is selected */
 	assert_int_equal(th_flowp(0, (uint16_t)to_a)->learn, CFG_LEARN_OFF);

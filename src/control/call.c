@@ -570,8 +570,18 @@ call_delete(struct call *c, unsigned delay_s, uint64_t now_s)
 		return;
 	}
 	if (c->state != CALL_DELETED) {
+		unsigned k, i;
+
 		c->state = CALL_DELETED;
 		c->destroy_at_mono = now_s + delay_s;
+		/*
+		 * Media keeps flowing during delete-delay on the flows as they are,
+		 * but the peers hung up: no more ICE checks toward them.
+		 */
+		for (k = 0; k < 2; k++)
+			for (i = 0; i < c->party[k].n_media; i++)
+				if (c->party[k].media[i] != NULL)
+					call_ice_fini(c->party[k].media[i]);
 	}
 }
 

@@ -220,6 +220,8 @@ main(int argc, char **argv)
 	if (mon_init() < 0)
 		SL_WARN("main", "telemetry commands not registered");
 	rc = mon_http_init(&cfg, err, sizeof(err));
+	if (rc == 0)
+		rc = mon_homer_init(&cfg, err, sizeof(err));
 	if (rc < 0)
 		goto fail;
 	ctl_set_service_hook(mon_service);
@@ -243,6 +245,7 @@ main(int argc, char **argv)
 	mon_http_fini();
 	ctl_set_service_hook(NULL);
 	ctl_fini();
+	mon_homer_fini();
 	dp_stop();
 	rec_fini();
 	dp_fini();

@@ -34,7 +34,7 @@ static uint64_t timers_next_ms;
 static struct call *call_head, *call_tail;
 static unsigned call_count;
 /* TSC <-> monotonic clock anchor, taken at init */
-static uint64_t anchor_tsc, anchor_mono_us;
+static uint64_t anchor_tsc, anchor_mono_us, anchor_real_us;
 
 uint64_t
 call_mono_s(void)
@@ -52,6 +52,16 @@ call_real_us(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t
+call_tsc_to_real_us(uint64_t tsc)
+{
+	uint64_t hz = rte_get_tsc_hz();
+
+	if (tsc < anchor_tsc || hz == 0)
+		return call_real_us();
+	return anchor_real_us + (tsc - anchor_tsc) / (hz / 1000000u);
 }
 
 uint64_t
@@ -123,6 +133,7 @@ calls_init(const struct sl_config *cfg)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	anchor_tsc = rte_rdtsc();
 	anchor_mono_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	anchor_real_us = call_real_us();
 	return 0;
 }
 
@@ -284,6 +295,12 @@ call_media_push(const struct call_media *m, const struct call_media *peer, bool 
 			msg.u.flow.flags |= DP_F_STRIP_FB;
 		if (strstr(m->proto, "SAVP") != NULL)
 			msg.u.flow.flags |= DP_F_SECURE;
+		{
+			const char *slash = strchr(m->codec, '/');
+
+			msg.u.flow.clock_rate = slash != NULL ? (uint32_t)strtoul(slash + 1, NULL, 10) :
+				8000;
+		}
 		if (call_rec_active(m->call)) {
 			msg.u.flow.flags |= DP_F_TAP;
 			msg.u.flow.rec_id = (uint32_t)call_rec_id(m->call);
@@ -514,6 +531,7 @@ call_destroy(struct call *c, enum call_end why)
 		SL_INFO("ctl", "call %s destroyed (%s) after %llu s", c->call_id,
 			call_end_name(why), (unsigned long long)(now - c->created_mono));
 	}
+	call_mon_fini(c);
 	call_party_free(&c->party[0]);
 	call_party_free(&c->party[1]);
 	free(c->metadata);

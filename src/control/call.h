@@ -79,6 +79,7 @@ struct call_sock {
 
 struct call_sec;
 struct call_rec;
+struct call_ssrc;
 struct ice_agent;
 
 struct call_media {
@@ -159,6 +160,8 @@ struct call {
 	uint64_t last_signal_mono;
 	uint64_t destroy_at_mono;       /* CALL_DELETED: when to destroy */
 	struct call_rec *rec;           /* recording; NULL: not recorded */
+	struct call_ssrc **ssrc;        /* SSRCs seen (RTCP, workers' statistics) */
+	unsigned n_ssrc, cap_ssrc;
 	char *metadata;                 /* "key:value|..." from ng (recording metadata) */
 	struct call_party party[2]; /* [0] offerer, [1] answerer */
 };

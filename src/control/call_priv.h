@@ -51,6 +51,19 @@ bool call_rec_active(const struct call *c);
 int call_rec_id(const struct call *c);
 const char *call_rec_pcap(const struct call *c);
 
+/* call_mon.c: RTCP, MOS, SSRC dictionary, HEP */
+struct dp_rtcp_copy;
+struct ng_val;
+struct call_mon_totals {
+	uint64_t rtcp, rtcp_bad, mos_samples, mos_sum, hep_sent;
+};
+extern struct call_mon_totals call_mon_totals;
+void call_mon_rtcp(struct call_media *m, const struct dp_rtcp_copy *h, const uint8_t *pl);
+void call_mon_ssrc_dict(struct call *c, struct sl_arena *a, struct ng_val *dict);
+uint32_t call_mon_stream_ssrc(const struct call_media *m);
+void call_mon_fini(struct call *c);
+uint64_t call_tsc_to_real_us(uint64_t tsc);
+
 /* the same media of the other party */
 struct call_media *call_media_peer(const struct call_media *m);
 /* program the flows of both sides of @p m again (ICE selection changed) */

@@ -75,6 +75,8 @@ add_stream(struct sl_arena *a, struct ng_val *list, const struct call_media *m, 
 	add_endpoint(a, s, "advertised endpoint", &adv);
 	ng_dict_add_int(a, s, "last packet",
 		mono_to_real(call_tsc_to_mono_s(v.last_rx_tsc), now_mono, now_real_us));
+	if (comp == 0 && call_mon_stream_ssrc(m) != 0)
+		ng_dict_add_int(a, s, "SSRC", call_mon_stream_ssrc(m)); /* Kamailio's label filter */
 	fl = ng_dict_add_list(a, s, "flags");
 	ng_list_add_str(a, fl, comp == 0 ? "RTP" : "RTCP");
 	if (v.dest.port != 0)
@@ -160,7 +162,7 @@ call_stats_build(struct sl_arena *a, struct ng_val *reply, const struct call *c,
 	ng_dict_add_int(a, reply, "created", (int64_t)c->created_s);
 	ng_dict_add_int(a, reply, "created_us", (int64_t)(c->created_us % 1000000u));
 	ng_dict_add_int(a, reply, "last signal", (int64_t)c->last_signal_s);
-	ng_dict_add_dict(a, reply, "SSRC");
+	call_mon_ssrc_dict((struct call *)c, a, ng_dict_add_dict(a, reply, "SSRC"));
 	tags = ng_dict_add_dict(a, reply, "tags");
 	for (k = 0; k < 2; k++)
 		if (c->party[k].tag[0] != '\0')

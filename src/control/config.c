@@ -33,6 +33,8 @@ static const char *const cfg_rec_method_names[] = {"pcap", "proc", "all", NULL};
 static const char *const cfg_rec_format_names[] = {"raw", "eth", NULL};
 static const char *const cfg_out_format_names[] = {"wav", "mp3", "none", NULL};
 static const char *const cfg_mix_names[] = {"direct", "channels", NULL};
+static const char *const cfg_homer_proto_names[] = {"udp", "tcp", NULL};
+static const char *const cfg_mos_names[] = {"CQ", "LQ", NULL};
 
 /* see the kinds in options.def */
 enum opt_kind {
@@ -83,12 +85,12 @@ static const char *const rtpengine_only[] = {
 	"log-level-*", "split-logs", "max-log-line-length", "no-log-timestamps", "dtmf-*",
 	"num-threads", "media-num-threads", "codec-num-threads", "poller-size",
 	"poller-per-thread", "thread-stack", "io-uring*", "sip-source", "dtls-*", "max-sessions",
-	"max-load", "max-cpu", "max-bandwidth", "max-recv-iters", "homer*", "record-egress",
+	"max-load", "max-cpu", "max-bandwidth", "max-recv-iters", "homer-disable-rtcp-stats", "homer-ng-capture-proto", "record-egress",
 	"record-egress", "iptables-chain", "nftables-*", "scheduling", "priority",
 	"idle-scheduling", "idle-priority", "mysql-*", "jitter-buffer", "jb-clock-drift",
 	"debug-srtp", "reject-invalid-sdp", "software-id", "dtx-*", "max-dtx", "amr-dtx",
 	"silence-detect", "cn-payload", "reorder-codecs", "player-cache", "kernel-player*",
-	"audio-buffer-*", "audio-player", "evs-lib-path", "mqtt-*", "mos", "measure-rtp",
+	"audio-buffer-*", "audio-player", "evs-lib-path", "mqtt-*", "measure-rtp",
 	"rtcp-interval", "socket-cpu-affinity", "codecs",
 };
 /* clang-format on */

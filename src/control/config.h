@@ -89,6 +89,11 @@ struct sl_config {
 	unsigned mix_method;          /* 0 direct, 1 channels */
 
 	char listen_http[64];        /* "[IP:]PORT" for /metrics; empty: off */
+	char homer[64];              /* HEP collector "IP:PORT"; empty: off */
+	unsigned homer_protocol;     /* 0 udp, 1 tcp */
+	unsigned homer_id;           /* capture id */
+	bool homer_enable_ng;
+	unsigned mos;                /* 0 CQ, 1 LQ */
 
 	char dtls_cert[PATH_MAX];    /* PEM certificate; empty: generate one */
 	char dtls_key[PATH_MAX];

@@ -143,6 +143,15 @@ ctl_punts(void)
 		ctl_pkt_input(pkts[i]);
 		rte_pktmbuf_free(pkts[i]);
 	}
+	n = dp_rtcp_take(pkts, CTL_PUNT_BURST);
+	for (i = 0; i < n; i++) {
+		const struct dp_rtcp_copy *h = rte_pktmbuf_mtod(pkts[i], const struct dp_rtcp_copy *);
+		struct call_media *m = call_sock_media(h->addr_idx, h->lport);
+
+		if (m != NULL)
+			call_mon_rtcp(m, h, (const uint8_t *)(h + 1));
+		rte_pktmbuf_free(pkts[i]);
+	}
 }
 
 void

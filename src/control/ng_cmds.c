@@ -730,6 +730,16 @@ ng_cmd_statistics(struct ng_ctx *ctx)
 		add_u64(a, wd, "busy_cycles", busy);
 		add_u64(a, wd, "idle_cycles", idle);
 	}
+	{
+		struct ng_val *mon = ng_dict_add_dict(a, st, "monitoring");
+
+		add_u64(a, mon, "rtcp", call_mon_totals.rtcp);
+		add_u64(a, mon, "rtcp_malformed", call_mon_totals.rtcp_bad);
+		add_u64(a, mon, "mos_samples", call_mon_totals.mos_samples);
+		add_u64(a, mon, "mos_average", call_mon_totals.mos_samples ?
+			call_mon_totals.mos_sum / call_mon_totals.mos_samples : 0);
+		add_u64(a, mon, "hep_sent", call_mon_totals.hep_sent);
+	}
 	ifs = ng_dict_add_list(a, st, "interfaces");
 	for (i = 0; i < call_cfg->n_ifaces; i++) {
 		struct ng_val *d = ng_list_add(ifs, ng_new_dict(a));

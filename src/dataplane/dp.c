@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "control/config.h"
 #include "dataplane/dp_priv.h"
+#include "monitor/rtpstat.h"
 
 struct dp_conf dp_conf;
 struct dp_lcore *dp_lcores[DP_MAX_WORKERS];
@@ -160,8 +161,12 @@ dp_init(const struct sl_config *cfg, char *err, size_t errlen)
 		lc->flows = rte_zmalloc_socket("sl_flows",
 			(size_t)dp_conf.flows_per_worker * sizeof(struct dp_flow), RTE_CACHE_LINE_SIZE,
 			(int)rte_lcore_to_socket_id(lc->lcore_id));
-		if (lc->flows == NULL)
+		lc->rtps = rte_zmalloc_socket("sl_rtps",
+			(size_t)dp_conf.flows_per_worker * sizeof(struct rtpstat), RTE_CACHE_LINE_SIZE,
+			(int)rte_lcore_to_socket_id(lc->lcore_id));
+		if (lc->flows == NULL || lc->rtps == NULL)
 			goto nomem;
+		lc->ns_mult = (uint64_t)((1000000000.0 * 4294967296.0) / (double)rte_get_tsc_hz());
 		rc = dp_make_ring(&lc->mbox, "mbox", w, sizeof(struct dp_msg), DP_MBOX_SIZE,
 			RING_F_SP_ENQ | RING_F_SC_DEQ, err, errlen);
 		if (rc == 0)
@@ -172,6 +177,9 @@ dp_init(const struct sl_config *cfg, char *err, size_t errlen)
 				RING_F_SP_ENQ | RING_F_SC_DEQ, err, errlen);
 		if (rc == 0)
 			rc = dp_make_ring(&lc->punt, "punt", w, sizeof(void *), DP_RING_SIZE,
+				RING_F_SP_ENQ | RING_F_SC_DEQ, err, errlen);
+		if (rc == 0)
+			rc = dp_make_ring(&lc->rtcp, "rtcp", w, sizeof(void *), DP_RING_SIZE,
 				RING_F_SP_ENQ | RING_F_SC_DEQ, err, errlen);
 		if (rc < 0)
 			return rc;
@@ -259,6 +267,8 @@ dp_fini(void)
 		dp_ring_free_mbufs(lc->handoff);
 		dp_ring_free_mbufs(lc->ctl_tx);
 		dp_ring_free_mbufs(lc->punt);
+		dp_ring_free_mbufs(lc->rtcp);
+		rte_free(lc->rtps);
 		rte_free(lc->flows);
 		rte_free(lc);
 		dp_lcores[w] = NULL;
@@ -343,6 +353,22 @@ dp_punt_take(struct rte_mbuf **pkts, unsigned n)
 	}
 	dp_punt_rr = (dp_punt_rr + 1) % dp_conf.n_workers;
 	return got;
+}
+
+unsigned
+dp_rtcp_take(struct rte_mbuf **pkts, unsigned n)
+{
+	unsigned got = 0, w;
+
+	for (w = 0; w < dp_conf.n_workers && got < n; w++)
+		got += rte_ring_dequeue_burst(dp_lcores[w]->rtcp, (void **)&pkts[got], n - got, NULL);
+	return got;
+}
+
+const struct rtpstat *
+dp_flow_rtpstat(unsigned worker, uint32_t idx)
+{
+	return &dp_lcores[worker]->rtps[idx];
 }
 
 int

@@ -115,6 +115,26 @@ uint64_t dp_applied_gen(unsigned worker);
 /** Free slots in @p worker's mailbox. */
 unsigned dp_mbox_free(unsigned worker);
 
+/**
+ * An RTCP packet as the control thread gets it for monitoring: this header,
+ * then the compound packet, decrypted, as it arrived on (addr_idx, lport).
+ */
+struct dp_rtcp_copy {
+	uint64_t tsc;     /* arrival */
+	struct sl_ep src; /* who sent it */
+	uint16_t lport;   /* our socket */
+	uint8_t addr_idx;
+	uint8_t pad;
+	uint16_t len;     /* bytes after this header */
+};
+
+/** Take up to @p n RTCP copies (mbufs: struct dp_rtcp_copy + payload); caller frees. */
+unsigned dp_rtcp_take(struct rte_mbuf **pkts, unsigned n);
+
+struct rtpstat;
+/** The receive statistics of flow @p idx of @p worker (owner-written; read racy but aligned). */
+const struct rtpstat *dp_flow_rtpstat(unsigned worker, uint32_t idx);
+
 /** Consistent copy of what the control thread reads from a flow. */
 struct dp_flow_view {
 	uint32_t flags;

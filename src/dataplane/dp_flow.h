@@ -79,6 +79,7 @@ struct dp_flow {
 	struct sl_ep expect;            /* endpoint from signalling (SDP or received-from) */
 	uint64_t learn_until_tsc;       /* end of the learning window */
 	uint32_t rec_id;                /* DP_F_TAP: recording slot */
+	uint32_t clock_rate;            /* RTP clock for the receive statistics */
 	struct srtp_ctx *srtp_in;       /* decrypts what arrives here; NULL: plain (ctl-owned memory) */
 	struct srtp_ctx *srtp_out;      /* encrypts what leaves through here; NULL: plain */
 	/* counters: written by the owner lcore only, read by the control thread */
@@ -118,6 +119,7 @@ struct dp_flow_spec {
 	uint8_t addr_idx;
 	uint8_t learn; /* enum cfg_learning */
 	uint32_t rec_id; /* DP_F_TAP: recording slot */
+	uint32_t clock_rate; /* RTP clock of the media (jitter), 0: 8000 */
 	struct sl_ep expect;
 };
 

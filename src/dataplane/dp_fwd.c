@@ -17,6 +17,7 @@
 #include "control/config.h"
 #include "crypto/srtp.h"
 #include "dataplane/dp_priv.h"
+#include "monitor/rtpstat.h"
 #include "record/rec_tap.h"
 
 /* Per-packet context: inputs filled by the parser, used by the stages. */
@@ -327,6 +328,38 @@ lost:
 	DP_STAT(lc, tap_drop);
 }
 
+/* RTCP, decrypted, for the control thread's statistics (MOS, HEP); never waits */
+static void
+dp_rtcp_copy(struct dp_lcore *lc, const struct dp_flow *f, const struct dp_pkt *p,
+	const uint8_t *pl)
+{
+	struct rte_mbuf *c = rte_pktmbuf_alloc(lc->pool);
+	struct dp_rtcp_copy *h;
+
+	if (unlikely(c == NULL))
+		goto lost;
+	h = (struct dp_rtcp_copy *)rte_pktmbuf_append(c, (uint16_t)(sizeof(*h) + p->plen));
+	if (unlikely(h == NULL)) {
+		rte_pktmbuf_free(c);
+		goto lost;
+	}
+	h->tsc = lc->now_tsc;
+	h->src = p->src;
+	h->lport = f->lport;
+	h->addr_idx = f->addr_idx;
+	h->pad = 0;
+	h->len = p->plen;
+	rte_memcpy(h + 1, pl, p->plen);
+	if (unlikely(rte_ring_enqueue(lc->rtcp, c) != 0)) {
+		rte_pktmbuf_free(c);
+		goto lost;
+	}
+	DP_STAT(lc, rtcp_copy);
+	return;
+lost:
+	DP_STAT(lc, rtcp_copy_drop);
+}
+
 /* count an SRTP failure by reason */
 static inline void
 dp_srtp_drop_stat(struct dp_lcore *lc, int rc)
@@ -437,6 +470,15 @@ learn:
 	__atomic_store_n(&f->last_rx_tsc, lc->now_tsc, __ATOMIC_RELAXED);
 	if (unlikely(f->flags & DP_F_TAP) && dp_conf.tap != NULL)
 		dp_tap(lc, f, p, pl);
+	if (p->rtcp) {
+		dp_rtcp_copy(lc, f, p, pl);
+	} else if (likely(!(f->flags & DP_F_RAW))) {
+		/* RFC 3550 A.1/A.8 receive statistics of what this socket receives */
+		rtpstat_update(&lc->rtps[f - lc->flows], rte_be_to_cpu_32(*(const uint32_t *)(pl + 8)),
+			(uint16_t)(pl[2] << 8 | pl[3]), rte_be_to_cpu_32(*(const uint32_t *)(pl + 4)),
+			pl[1] & 0x7f, (uint64_t)(((unsigned __int128)lc->now_tsc * lc->ns_mult) >> 32),
+			f->clock_rate);
+	}
 	/* rtcp-mux: RTCP arriving on the RTP socket goes wherever the peer takes RTCP */
 	dp_forward(lc, p, &lc->flows[rtcp_pt && (f->flags & DP_F_MUX) ? f->out_rtcp_idx :
 		f->out_idx]);

@@ -52,6 +52,9 @@ struct dp_lcore {
 	struct rte_ring *handoff; /* other workers -> worker: mbufs, MP/SC */
 	struct rte_ring *ctl_tx;  /* ctl -> worker: mbufs to transmit, SP/SC */
 	struct rte_ring *punt;    /* worker -> ctl: mbufs, SP/SC */
+	struct rte_ring *rtcp;    /* worker -> ctl: RTCP copies for monitoring, SP/SC */
+	struct rtpstat *rtps;     /* per flow: RFC 3550 receive statistics (owner writes) */
+	uint64_t ns_mult;         /* arrival ns = tsc * ns_mult >> 32 (no division per packet) */
 	struct rte_mempool *pool;
 
 	/* owner: this lcore */

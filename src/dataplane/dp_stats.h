@@ -52,7 +52,9 @@
 	X(drop_srtp_out, "dropped: could not encrypt (repeated/old sequence number, no room)")       \
 	X(drop_srtp_nokey, "dropped: SRTP leg whose keys are not negotiated yet")                   \
 	X(tap, "packet copies put on the recording tap ring")                                      \
-	X(tap_drop, "recording copies lost: tap ring full or no buffer (forwarding unaffected)")
+	X(tap_drop, "recording copies lost: tap ring full or no buffer (forwarding unaffected)")   \
+	X(rtcp_copy, "RTCP packets copied to the control thread for statistics/MOS/HEP")            \
+	X(rtcp_copy_drop, "RTCP copies lost: ring full or no buffer (forwarding unaffected)")
 
 struct dp_stats {
 #define DP_STATS_FIELD(name, desc) uint64_t name;

@@ -12,6 +12,7 @@
 #include "control/config.h"
 #include "crypto/srtp.h"
 #include "dataplane/dp_priv.h"
+#include "monitor/rtpstat.h"
 
 /* A tx buffer per port on this worker's queue */
 struct dp_txq {
@@ -188,6 +189,7 @@ dp_flow_set(struct dp_lcore *lc, struct dp_flow *f, const struct dp_msg *m)
 	const struct dp_flow_spec *s = &m->u.flow;
 
 	if (m->has & DP_HAS_RESET) {
+		rtpstat_init(&lc->rtps[m->flow_idx]);
 		__atomic_store_n(&f->pkts, 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&f->bytes, 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&f->errors, 0, __ATOMIC_RELAXED);
@@ -203,6 +205,7 @@ dp_flow_set(struct dp_lcore *lc, struct dp_flow *f, const struct dp_msg *m)
 		f->lport = s->lport;
 		f->addr_idx = s->addr_idx < dp_conf.n_addrs ? s->addr_idx : 0;
 		f->rec_id = s->rec_id;
+		f->clock_rate = s->clock_rate ? s->clock_rate : 8000;
 	}
 	if (m->has & (DP_HAS_EXPECT | DP_HAS_RESET)) {
 		/* new signalled endpoint: send there and learn afresh */

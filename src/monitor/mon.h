@@ -2,6 +2,10 @@
 #ifndef SL_MON_H
 #define SL_MON_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 /**
  * @file
  * Monitoring: sluice's commands on the DPDK telemetry socket, under /sluice/
@@ -29,5 +33,17 @@ int mon_http_init(const struct sl_config *cfg, char *err, size_t errlen);
 void mon_http_fini(void);
 /** The exposition text (malloc'd into *out); @return its length. */
 size_t mon_metrics_text(char **out);
+
+/* HEPv3 export (mon_homer.c), control thread */
+struct hep_msg;
+int mon_homer_init(const struct sl_config *cfg, char *err, size_t errlen);
+void mon_homer_fini(void);
+bool mon_homer_enabled(void);
+uint32_t mon_homer_capture_id(void);
+/** Encode and send (UDP) or queue (TCP); @return 0 or -errno (counted as dropped). */
+int mon_homer_send(const struct hep_msg *msg);
+/** Push queued TCP messages; reconnect when due. */
+void mon_homer_tick(void);
+void mon_homer_counts(uint64_t *sent, uint64_t *dropped);
 
 #endif /* SL_MON_H */

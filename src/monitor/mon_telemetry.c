@@ -73,6 +73,7 @@ mon_on_ctl(mon_fn fn, const char *params, struct rte_tel_data *d)
 void
 mon_service(void)
 {
+	mon_homer_tick();
 	if (!__atomic_load_n(&M.pending, __ATOMIC_ACQUIRE))
 		return;
 	pthread_mutex_lock(&M.lock);

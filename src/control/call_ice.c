@@ -181,7 +181,10 @@ call_ice_to_sdp(struct call_media *m, bool sender_ice, bool answer, const struct
 	unsigned mode = o->ice, n = 0, i;
 	char buf[ICE_LINE_MAX];
 
-	if (mode == CALL_ICE_DEFAULT)
+	if (answer)
+		/* an answer carries ICE only to an offerer that used it (rtpengine-compat 3.4) */
+		mode = m->ice_sdp && mode != CALL_ICE_REMOVE ? CALL_ICE_FORCE : CALL_ICE_REMOVE;
+	else if (mode == CALL_ICE_DEFAULT)
 		mode = sender_ice || m->ice_sdp ? CALL_ICE_FORCE : CALL_ICE_REMOVE;
 	if (mode == CALL_ICE_REMOVE || !m->sock.allocated) {
 		if (m->ice != NULL && !m->ice_sdp)

@@ -5,6 +5,7 @@
  * rtpengine-compat.md 3.7 and 7.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,6 +70,42 @@ rec_old_sdps(struct call *c, uint64_t now_us)
 	}
 }
 
+/* the built-in recorder names files by party and decodes by payload type */
+static void
+rec_parties(const struct call *c, struct rec_open *o)
+{
+	unsigned k, i;
+
+	for (k = 0; k < 2; k++) {
+		const struct call_party *p = &c->party[k];
+		const char *s;
+
+		for (i = 0; i < p->n_media && o->n_parties < 4; i++) {
+			const struct call_media *m = p->media[i];
+
+			if (m == NULL || !m->sock.allocated || strcmp(m->type, "audio") != 0)
+				continue;
+			o->parties[o->n_parties].port = m->sock.port;
+			snprintf(o->parties[o->n_parties].label, sizeof(o->parties[0].label), "%s",
+				p->label != NULL ? p->label : "");
+			o->n_parties++;
+			break;
+		}
+		/* a=rtpmap lines of what the party was sent: payload type -> encoding */
+		for (s = p->sdp_out; s != NULL && (s = strstr(s, "a=rtpmap:")) != NULL; s++) {
+			unsigned pt;
+			char map[32];
+
+			if (o->n_pt < 16 && sscanf(s, "a=rtpmap:%u %31[^\r\n]", &pt, map) == 2 &&
+				pt < 128) {
+				o->pt[o->n_pt].pt = (uint8_t)pt;
+				snprintf(o->pt[o->n_pt].map, sizeof(o->pt[0].map), "%s", map);
+				o->n_pt++;
+			}
+		}
+	}
+}
+
 const char *
 call_rec_start(struct call *c, uint64_t now_us)
 {
@@ -114,6 +151,7 @@ call_rec_start(struct call *c, uint64_t now_us)
 	snprintf(o.tag, sizeof(o.tag), "%s", r->tag);
 	snprintf(o.metadata, sizeof(o.metadata), "%s", c->metadata != NULL ? c->metadata : "");
 	o.start_real_us = c->created_us;
+	rec_parties(c, &o);
 	if (rec_slot_open((unsigned)id, &o) < 0) {
 		if (r->pcap)
 			rec_meta_close(&r->meta, 0, 0, NULL, true);
@@ -173,6 +211,14 @@ call_rec_sdp(struct call *c, struct call_party *from, bool answer, const char *s
 		free(from->sdp_out);
 		from->sdp_out = copy;
 		from->sdp_out_answer = answer;
+	}
+	if (c->rec != NULL && call_cfg->recording_method != 0) {
+		struct rec_open o;
+
+		memset(&o, 0, sizeof(o));
+		rec_parties(c, &o);
+		if (rec_slot_info((unsigned)c->rec->id, &o) < 0)
+			SL_WARN("rec", "call %s: recorder not told about the new SDP", c->call_id);
 	}
 	if (c->rec != NULL && c->rec->pcap)
 		rec_meta_sdp(&c->rec->meta, from->label, answer ? "answer" : "offer", now_us,

@@ -231,10 +231,14 @@ dp_start(void)
 void
 dp_stop(void)
 {
+	unsigned w;
+
 	if (!dp_started)
 		return;
 	dp_quit = true;
-	rte_eal_mp_wait_lcore();
+	/* only the workers: the recording lcore stops in rec_stop() */
+	for (w = 0; w < dp_conf.n_workers; w++)
+		rte_eal_wait_lcore(dp_conf.worker_lcore[w]);
 	dp_started = false;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Ethernet port set-up: one rx and one tx queue per worker on every port. */
 #include <stdio.h>
+#include <string.h>
 
 #include <rte_bus.h>
 #include <rte_dev.h>
@@ -32,6 +33,16 @@ dp_port_setup(uint16_t port, unsigned nq, struct rte_mempool *pool, char *err, s
 			"port %u (%s) has %u rx/%u tx queues but sluice runs %u workers; give it "
 			"at least %u queue pairs (af_packet: qpairs=%u) or use fewer lcores",
 			port, info.driver_name, info.max_rx_queues, info.max_tx_queues, nq, nq, nq);
+		return -EINVAL;
+	}
+	/* af_packet's queue pairs are sockets in one PACKET_FANOUT group: the kernel
+	 * spreads flows over all of them, and a queue nobody polls loses its flows */
+	if (strcmp(info.driver_name, "net_af_packet") == 0 && info.max_rx_queues > nq) {
+		snprintf(err, errlen,
+			"port %u (%s) has %u queue pairs but sluice runs %u worker(s): flows the "
+			"kernel fans out to unpolled queues would be lost; use qpairs=%u (the "
+			"recording lcore, with --recording-dir, is not a worker)",
+			port, info.driver_name, info.max_rx_queues, nq, nq);
 		return -EINVAL;
 	}
 	if (nq > 1 && info.flow_type_rss_offloads != 0) {

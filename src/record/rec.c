@@ -39,6 +39,7 @@ enum rec_op {
 	REC_OP_OPEN = 1,
 	REC_OP_CLOSE,
 	REC_OP_PAUSE,
+	REC_OP_INFO,
 };
 
 struct rec_msg {
@@ -46,7 +47,7 @@ struct rec_msg {
 	uint16_t flag; /* CLOSE: discard; PAUSE: paused */
 	uint32_t id;
 	uint64_t gen;
-	struct rec_open *open; /* OPEN: owned by the recording lcore afterwards */
+	struct rec_open *open; /* OPEN, INFO: owned by the recording lcore afterwards */
 };
 
 /* owner: the recording lcore, except the counters the control thread reads */
@@ -245,6 +246,11 @@ rec_apply(const struct rec_msg *m)
 	case REC_OP_PAUSE:
 		s->paused = m->flag != 0;
 		break;
+	case REC_OP_INFO:
+		if (s->open && s->o != NULL && s->o->transcode)
+			rec_tc_info(m->id, m->open);
+		free(m->open);
+		break;
 	default:
 		break;
 	}
@@ -358,7 +364,7 @@ rec_loop(void *arg)
 			}
 			rec_write(s, h);
 			if (s->o->transcode && !(h->flags & REC_TAP_RTCP)) {
-				rec_tc_packet(h->rec_id, pkts[i]); /* takes the mbuf */
+				rec_tc_packet(pkts[i]); /* takes the mbuf */
 				continue;
 			}
 			rte_pktmbuf_free(pkts[i]);
@@ -452,6 +458,21 @@ rec_slot_open(unsigned id, const struct rec_open *o)
 		return -ENOMEM;
 	*copy = *o;
 	rc = rec_send(REC_OP_OPEN, id, 0, copy, NULL);
+	if (rc < 0)
+		free(copy);
+	return rc;
+}
+
+int
+rec_slot_info(unsigned id, const struct rec_open *o)
+{
+	struct rec_open *copy = malloc(sizeof(*copy));
+	int rc;
+
+	if (copy == NULL)
+		return -ENOMEM;
+	*copy = *o;
+	rc = rec_send(REC_OP_INFO, id, 0, copy, NULL);
 	if (rc < 0)
 		free(copy);
 	return rc;

@@ -35,6 +35,17 @@ struct rec_open {
 	char tag[17];             /* random tag (%r) */
 	char metadata[1024];      /* "key:value|..." (%{key}) */
 	uint64_t start_real_us;   /* call start, wall clock */
+	/* built-in recorder: parties (by the RTP port of their socket) and payload types */
+	unsigned n_parties;
+	struct {
+		uint16_t port;
+		char label[32];
+	} parties[4];
+	unsigned n_pt;
+	struct {
+		uint8_t pt;
+		char map[32]; /* "PCMA/8000" */
+	} pt[16];
 };
 
 /**
@@ -63,6 +74,12 @@ const char *rec_spool_dir(void);
 int rec_slot_alloc(void);
 /** Ask the recording lcore to start writing slot @p id. @return 0 or -ENOBUFS. */
 int rec_slot_open(unsigned id, const struct rec_open *o);
+/**
+ * Tell the built-in recorder of slot @p id about parties and payload types
+ * that appeared since the open (an answer, a re-INVITE): only @p o's
+ * parties[] and pt[] are read. @return 0 or -ENOBUFS/-ENOMEM.
+ */
+int rec_slot_info(unsigned id, const struct rec_open *o);
 /** Pause/resume (packets are dropped while paused). @return 0 or -ENOBUFS. */
 int rec_slot_pause(unsigned id, bool paused);
 /**

@@ -772,6 +772,29 @@ test_dtls_ice_browser_offer(void **state)
 	req("delete", "call-id", "br1", "delete delay", "#i0e", NULL);
 }
 
+/* a SIP phone calls a WebRTC party: ICE toward the callee only, never in the
+ * answer to the phone, whose leg keeps latching (found by test_webrtc) */
+static void
+test_ice_not_in_answer_to_plain_offerer(void **state)
+{
+	unsigned to_a;
+	const char *s;
+
+	(void)state;
+	s = sdp_of(req("offer", "call-id", "ice1", "from-tag", "ta", "sdp",
+		sdp4("198.18.1.10", 4000, ""), "direction", "#l1:a1:be", "ICE", "force", NULL));
+	assert_non_null(strstr(s, "a=ice-ufrag:"));
+	s = sdp_of(req("answer", "call-id", "ice1", "from-tag", "ta", "to-tag", "tb", "sdp",
+		sdp4("198.18.2.10", 5000, "a=ice-ufrag:wxyz\r\na=ice-pwd:0123456789abcdefghijkl\r\n"
+		"a=candidate:1 1 udp 2122260223 198.18.2.10 5000 typ host\r\n"), NULL));
+	to_a = m_port(s);
+	assert_null(strstr(s, "a=ice-"));
+	assert_null(strstr(s, "a=candidate"));
+	assert_int_not_equal(th_flowp(0, (uint16_t)to_a)->learn, CFG_LEARN_OFF);
+	assert_int_not_equal(th_flowp(0, (uint16_t)to_a)->dest.port, 0);
+	req("delete", "call-id", "ice1", "delete delay", "#i0e", NULL);
+}
+
 static int
 setup(void **state)
 {
@@ -824,6 +847,7 @@ main(void)
 		cmocka_unit_test(test_sdes_toward_srtp_party),
 		cmocka_unit_test(test_sdes_offerer),
 		cmocka_unit_test(test_dtls_ice_browser_offer),
+		cmocka_unit_test(test_ice_not_in_answer_to_plain_offerer),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -40,6 +40,9 @@ class Checks:
             print('%s %s' % ('ok  ' if ok else 'FAIL', what), flush=True)
         return ok
 
+    def eq(self, got, want, what):
+        return self.check(got == want, '%s: got %r, want %r' % (what, got, want))
+
     @property
     def failed(self):
         return [w for ok, w in self.results if not ok]

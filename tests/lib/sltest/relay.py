@@ -150,7 +150,7 @@ class Relay:
 class Sluice(Relay):
     """sluice on net_af_packet vdevs, one per interface, in --vdev order.
 
-    Sluice(binary, topo, interfaces=[ep_a, ep_b], extra_args=[], workers=1,
+    Sluice(binary, topo, interfaces=[ep_a, ep_b], extra_args=[], workers=1, rec_lcore=False,
            eal_extra=[], ng_addr=('127.0.0.1', 2223), log_level=6,
            start=True, timeout=30, vdev_opts=AF_PACKET_OPTS)
 
@@ -164,7 +164,7 @@ class Sluice(Relay):
 
     def __init__(self, binary, topo, interfaces, extra_args=(), workers=1, eal_extra=(),
                  ng_addr=('127.0.0.1', 2223), log_level=6, start=True, timeout=30.0,
-                 vdev_opts=None):
+                 vdev_opts=None, rec_lcore=False):
         self.vdev_opts = vdev_opts or AF_PACKET_OPTS
         self.binary = os.path.abspath(binary)
         if not os.access(self.binary, os.X_OK):
@@ -172,6 +172,9 @@ class Sluice(Relay):
         if workers < 1:
             raise RelayError('workers must be >= 1')
         self.workers = workers
+        # --recording-dir takes the last EAL lcore for the recording lcore:
+        # one lcore more, and still one af_packet queue pair per worker
+        self.rec_lcore = rec_lcore
         self.eal_extra = [str(a) for a in eal_extra]
         self.log_level = log_level
         self.file_prefix = topo.tag
@@ -187,9 +190,9 @@ class Sluice(Relay):
         --lcores 0@0,1@1,2@(0-1).
         """
         cpus = sorted(os.sched_getaffinity(0))
-        n = self.workers + 1
+        n = self.workers + 1 + (1 if self.rec_lcore else 0)
         if n <= len(cpus) and cpus[:n] == list(range(n)):
-            return ['-l', '0-%d' % self.workers]
+            return ['-l', '0-%d' % (n - 1)]
         allcpus = '(%s)' % ','.join(str(c) for c in cpus)
         if cpus == list(range(len(cpus))):
             allcpus = '(0-%d)' % (len(cpus) - 1)

@@ -18,6 +18,7 @@
 #include "dataplane/dp.h"
 #include "dataplane/dp_priv.h"
 #include "monitor/mon.h"
+#include "record/rec.h"
 
 #define MON_WAIT_MS 1000
 
@@ -131,6 +132,18 @@ cmd_totals(const char *params, struct rte_tel_data *d)
 #define MON_DP(name, desc) rte_tel_data_add_dict_u64(d, "dp_" #name, ds.name);
 	DP_STATS_LIST(MON_DP)
 #undef MON_DP
+	if (rec_enabled()) {
+		struct rec_stats rs;
+
+		rec_stats_get(&rs);
+		rte_tel_data_add_dict_u64(d, "rec_taps", rs.taps);
+		rte_tel_data_add_dict_u64(d, "rec_written", rs.written);
+		rte_tel_data_add_dict_u64(d, "rec_not_open", rs.not_open);
+		rte_tel_data_add_dict_u64(d, "rec_to_transcoder", rs.to_tc);
+		rte_tel_data_add_dict_u64(d, "rec_transcoder_drops", rs.tc_drop);
+		rte_tel_data_add_dict_u64(d, "rec_errors", rs.errors);
+		rte_tel_data_add_dict_u64(d, "rec_open", rs.open_slots);
+	}
 	return 0;
 }
 

@@ -66,7 +66,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
 
 from sltest import REPO_ROOT  # noqa: E402
-from sltest.itest import Checks, dp_delta, dp_stats, wait_until  # noqa: E402
+from sltest.itest import Checks, Telemetry, dp_delta, dp_stats, wait_until  # noqa: E402
 from sltest.relay import Sluice  # noqa: E402
 from sltest.rtp import Pattern, RtpPeer, build_rtp  # noqa: E402
 from sltest.sdp import build_sdp, parse_sdp  # noqa: E402
@@ -446,6 +446,16 @@ def sc_discard(x):
     c.eq(left, [], '4: no spool file left after discard')
 
 
+def rec_totals(x):
+    """Recording counters from DPDK telemetry (/sluice/totals)."""
+    tel = Telemetry(x.relay.file_prefix)
+    try:
+        t = tel.query('/sluice/totals').get('/sluice/totals') or {}
+    finally:
+        tel.close()
+    return {k: v for k, v in t.items() if k.startswith('rec_')}
+
+
 def pcap_rtp_seqs(path):
     """{ssrc: [seq, ...]} of the RTP records of a RAW-linktype pcap (fast, no tshark)."""
     with open(path, 'rb') as f:
@@ -469,6 +479,7 @@ def sc_many(x, n_calls=MANY_CALLS, seconds=MANY_SECONDS):
     c, ng = x.c, x.ng
     n_pkts = seconds * 50
     d0 = dp_stats(ng)
+    t0_rec = rec_totals(x)
     calls = []
     late = 0
     try:
@@ -500,6 +511,13 @@ def sc_many(x, n_calls=MANY_CALLS, seconds=MANY_SECONDS):
     c.eq(d.get('fwd_pkts'), want, '5: every packet forwarded')
     c.eq(d.get('tap'), want, '5: every packet tapped')
     c.eq(d.get('tap_drop'), 0, '5: tap_drop')
+    t1_rec = rec_totals(x)
+    got = {k: t1_rec.get(k, 0) - t0_rec.get(k, 0) for k in ('rec_taps', 'rec_written',
+                                                            'rec_to_transcoder',
+                                                            'rec_transcoder_drops')}
+    c.eq(got, {'rec_taps': want, 'rec_written': want, 'rec_to_transcoder': want,
+               'rec_transcoder_drops': 0},
+         '5: telemetry /sluice/totals: the recording lcore wrote and transcoded every copy')
     metas = wait_until(lambda: len(x.files('metadata', 'rtpengine-meta-rec-m*.txt')) >= n_calls
                        and x.files('metadata', 'rtpengine-meta-rec-m*.txt'), 15)
     c.eq(len(metas or []), n_calls, '5: one metadata file per call')

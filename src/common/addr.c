@@ -203,3 +203,81 @@ sl_ip_same_prefix(const struct sl_ip *a, const struct sl_ip *b, unsigned prefixl
 	}
 	return true;
 }
+
+/* The IPv4 address inside ::ffff:a.b.c.d; @return false for anything else. */
+static bool
+unmap_v4(const struct sl_ip *ip, struct sl_ip *v4)
+{
+	static const uint8_t pfx[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	if (ip->family != AF_INET6 || memcmp(ip->a, pfx, sizeof(pfx)) != 0)
+		return false;
+	memset(v4, 0, sizeof(*v4));
+	v4->family = AF_INET;
+	memcpy(v4->a, ip->a + 12, 4);
+	return true;
+}
+
+int
+sl_cidr_parse(const char *s, struct sl_cidr *out)
+{
+	const char *slash = strchr(s, '/');
+	unsigned long v;
+	unsigned max;
+	char *end;
+	bool host_bits;
+	unsigned i;
+
+	memset(out, 0, sizeof(*out));
+	if (sl_ip_parse_n(s, slash != NULL ? (size_t)(slash - s) : strlen(s), &out->net) < 0)
+		return -EINVAL;
+	max = out->net.family == AF_INET ? 32 : 128;
+	out->prefixlen = (uint8_t)max;
+	if (slash == NULL)
+		return 0;
+	slash++;
+	if (*slash < '0' || *slash > '9' || strlen(slash) > 3)
+		return -EINVAL;
+	v = strtoul(slash, &end, 10);
+	if (*end != '\0')
+		return -EINVAL;
+	if (v > max)
+		return -ERANGE;
+	out->prefixlen = (uint8_t)v;
+	/* clear the host bits; a set one means the user wrote a host, not a network */
+	host_bits = false;
+	for (i = 0; i < 16; i++) {
+		unsigned keep = out->prefixlen > i * 8 ? out->prefixlen - i * 8 : 0;
+		uint8_t mask = keep >= 8 ? 0xff : (uint8_t)(0xff00 >> keep);
+
+		host_bits |= (out->net.a[i] & (uint8_t)~mask) != 0;
+		out->net.a[i] &= mask;
+	}
+	return host_bits ? -EDOM : 0;
+}
+
+bool
+sl_cidr_match(const struct sl_cidr *c, const struct sl_ip *ip)
+{
+	struct sl_ip v4;
+
+	if (ip->family == c->net.family)
+		return sl_ip_same_prefix(&c->net, ip, c->prefixlen);
+	return unmap_v4(ip, &v4) && v4.family == c->net.family &&
+	       sl_ip_same_prefix(&c->net, &v4, c->prefixlen);
+}
+
+bool
+sl_ip_is_loopback(const struct sl_ip *ip)
+{
+	static const uint8_t v6_lo[16] = {[15] = 1};
+	struct sl_ip v4;
+
+	if (ip->family == AF_INET)
+		return ip->a[0] == 127;
+	if (ip->family != AF_INET6)
+		return false;
+	if (unmap_v4(ip, &v4))
+		return v4.a[0] == 127;
+	return memcmp(ip->a, v6_lo, 16) == 0;
+}

@@ -28,6 +28,12 @@ struct sl_ep {
 	uint16_t port; /* host order; 0 = unset */
 };
 
+/** An address prefix ADDR/PREFIXLEN; the host bits of @c net are zero. */
+struct sl_cidr {
+	struct sl_ip net;
+	uint8_t prefixlen; /* 0..32 (IPv4) or 0..128 (IPv6) */
+};
+
 /**
  * Parse a literal IPv4 or IPv6 address (IPv6 may be bracketed).
  * @return 0, or -EINVAL.
@@ -61,6 +67,26 @@ void sl_ip_from_v4(struct sl_ip *ip, uint32_t be_addr);
 
 /** @return true if @p a and @p b lie in the same /prefixlen network. */
 bool sl_ip_same_prefix(const struct sl_ip *a, const struct sl_ip *b, unsigned prefixlen);
+
+/**
+ * Parse "ADDR/PREFIXLEN" or a bare "ADDR" (a host: /32 or /128); IPv6 may
+ * be bracketed ("[2001:db8::]/32").
+ * @return 0; -EINVAL bad address or prefix length syntax; -ERANGE prefix
+ *   length above 32 (IPv4) or 128 (IPv6); -EDOM host bits set (e.g.
+ *   198.18.0.1/15: @p out then holds the network, 198.18.0.0/15, so the
+ *   caller can say what was meant).
+ */
+int sl_cidr_parse(const char *s, struct sl_cidr *out);
+
+/**
+ * @return true if @p ip lies in @p c. An IPv4-mapped IPv6 address
+ * (::ffff:a.b.c.d, an IPv4 client of a dual-stack socket) also matches as
+ * the IPv4 address it carries.
+ */
+bool sl_cidr_match(const struct sl_cidr *c, const struct sl_ip *ip);
+
+/** @return true for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104. */
+bool sl_ip_is_loopback(const struct sl_ip *ip);
 
 static inline bool
 sl_ip_eq(const struct sl_ip *a, const struct sl_ip *b)

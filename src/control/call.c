@@ -33,8 +33,20 @@ static struct call_media *timed_head;
 static uint64_t timers_next_ms;
 static struct call *call_head, *call_tail;
 static unsigned call_count;
-/* TSC <-> monotonic clock anchor, taken at init */
-static uint64_t anchor_tsc, anchor_mono_us, anchor_real_us;
+/*
+ * TSC -> clocks, for the workers' packet timestamps. rte_get_tsc_hz() is
+ * rounded to 10 MHz when DPDK has to measure it (VMs): up to 0.2 % off, that
+ * is 2 ms per second, more than a LAN round trip, and RTCP round trips
+ * (RR arrival - SR arrival - DLSR) came out negative. The rate is measured
+ * against CLOCK_MONOTONIC over the whole run instead, and the anchor moves to
+ * the latest sample (call_clock_calibrate(), once a second). ctl only.
+ */
+static struct {
+	uint64_t base_tsc, base_mono_us; /* first sample: the rate's baseline */
+	uint64_t tsc, mono_us, real_us;	 /* latest sample */
+	double us_per_tsc;
+	bool base_ok; /* the baseline sample was tight */
+} clk;
 
 uint64_t
 call_mono_s(void)
@@ -54,24 +66,95 @@ call_real_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-uint64_t
-call_tsc_to_real_us(uint64_t tsc)
+static uint64_t
+ts_us(const struct timespec *t)
+{
+	return (uint64_t)t->tv_sec * 1000000u + (uint64_t)t->tv_nsec / 1000u;
+}
+
+/*
+ * One (TSC, monotonic, real) sample, the TSC read between two monotonic
+ * reads. @return false if they were more than 20 µs apart (preempted) on
+ * every (bounded) try: such a sample must not calibrate the rate.
+ */
+static bool
+clock_sample(uint64_t *tsc, uint64_t *mono_us, uint64_t *real_us)
+{
+	struct timespec m0, m1, r;
+	uint64_t a = 0, b = 0;
+	unsigned i;
+
+	for (i = 0; i < 8; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &m0);
+		*tsc = rte_rdtsc();
+		clock_gettime(CLOCK_REALTIME, &r);
+		clock_gettime(CLOCK_MONOTONIC, &m1);
+		a = ts_us(&m0);
+		b = ts_us(&m1);
+		if (b - a <= 20)
+			break;
+	}
+	*mono_us = a + (b - a) / 2;
+	*real_us = ts_us(&r);
+	return b - a <= 20;
+}
+
+void
+call_clock_init(void)
 {
 	uint64_t hz = rte_get_tsc_hz();
 
-	if (tsc < anchor_tsc || hz == 0)
+	memset(&clk, 0, sizeof(clk));
+	clk.us_per_tsc = hz ? 1e6 / (double)hz : 0;
+	clk.base_ok = clock_sample(&clk.tsc, &clk.mono_us, &clk.real_us);
+	clk.base_tsc = clk.tsc;
+	clk.base_mono_us = clk.mono_us;
+}
+
+void
+call_clock_calibrate(void)
+{
+	uint64_t tsc, mono, real;
+
+	if (!clock_sample(&tsc, &mono, &real))
+		return; /* keep the previous anchor: an exact one a second old beats a bad one */
+	if (!clk.base_ok) {
+		/* the first tight sample becomes the baseline */
+		clk.base_tsc = tsc;
+		clk.base_mono_us = mono;
+		clk.base_ok = true;
+	} else if (mono >= clk.base_mono_us + 1000000u && tsc > clk.base_tsc) {
+		clk.us_per_tsc = (double)(mono - clk.base_mono_us) / (double)(tsc - clk.base_tsc);
+	}
+	clk.tsc = tsc;
+	clk.mono_us = mono;
+	clk.real_us = real;
+}
+
+/* µs between the latest sample and @p tsc (negative: before it) */
+static int64_t
+clock_delta_us(uint64_t tsc)
+{
+	return (int64_t)((double)(int64_t)(tsc - clk.tsc) * clk.us_per_tsc);
+}
+
+uint64_t
+call_tsc_to_real_us(uint64_t tsc)
+{
+	if (clk.us_per_tsc == 0)
 		return call_real_us();
-	return anchor_real_us + (tsc - anchor_tsc) / (hz / 1000000u);
+	return (uint64_t)((int64_t)clk.real_us + clock_delta_us(tsc));
 }
 
 uint64_t
 call_tsc_to_mono_s(uint64_t tsc)
 {
-	uint64_t hz = rte_get_tsc_hz();
+	int64_t us;
 
-	if (tsc == 0 || tsc < anchor_tsc || hz == 0)
+	if (tsc == 0 || clk.us_per_tsc == 0)
 		return 0;
-	return (anchor_mono_us + (tsc - anchor_tsc) / (hz / 1000000u)) / 1000000u;
+	us = (int64_t)clk.mono_us + clock_delta_us(tsc);
+	return us > 0 ? (uint64_t)us / 1000000u : 0;
 }
 
 static uint32_t
@@ -98,7 +181,6 @@ calls_iface_find(const char *name, size_t len)
 int
 calls_init(const struct sl_config *cfg)
 {
-	struct timespec ts;
 	unsigned i;
 	int l, rc;
 
@@ -130,10 +212,7 @@ calls_init(const struct sl_config *cfg)
 		cfg->dtls_key[0] ? cfg->dtls_key : NULL);
 	if (rc < 0)
 		return rc;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	anchor_tsc = rte_rdtsc();
-	anchor_mono_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-	anchor_real_us = call_real_us();
+	call_clock_init();
 	return 0;
 }
 
@@ -473,9 +552,9 @@ call_sock_free(struct call_sock *s)
 		msg.op = DP_OP_FLOW_DEL;
 		msg.flow_idx = sock_flow(s, comp);
 		msg.gen = dp_next_gen();
-		if (dp_send(s->owner, &msg) < 0) {
-			/* mailbox full even with the reserve: leak the pair rather than reuse it live */
-			SL_ERR("ctl", "mailbox of worker %u full, port %u withheld", s->owner, s->port);
+		if (dp_send_queued(s->owner, &msg) < 0) {
+			/* not even a backlog entry: leak the pair rather than reuse it live */
+			SL_ERR("ctl", "out of memory: port %u withheld", s->port);
 			s->allocated = false;
 			return;
 		}
@@ -489,7 +568,13 @@ call_party_free(struct call_party *p)
 {
 	unsigned i;
 
-	for (i = 0; i < p->n_media; i++) {
+	/*
+	 * Every slot, not just n_media: call_sdp_apply() creates the media of
+	 * an offer before it knows the offer succeeds and raises n_media only
+	 * at the end, so an offer that fails half-way (out of ports, mailbox
+	 * full) leaves media, and possibly allocated ports, past n_media.
+	 */
+	for (i = 0; i < CALL_MAX_MEDIA; i++) {
 		if (p->media[i] == NULL)
 			continue;
 		call_media_fini(p->media[i]);
@@ -637,6 +722,18 @@ call_party_last_packet_s(const struct call_party *p)
 	return last;
 }
 
+/*
+ * Seconds from @p t to @p now, 0 when @p t is later: a worker stamps packets
+ * while the sweep runs, so a stream's last packet can be newer than the
+ * sweep's @p now (the next second already) and a plain now - t would wrap
+ * around and time out a call that is streaming.
+ */
+static inline uint64_t
+age_s(uint64_t now, uint64_t t)
+{
+	return now > t ? now - t : 0;
+}
+
 /* @return why the call must end now, or CALL_END_NONE */
 static enum call_end
 call_expired(const struct call *c, uint64_t now)
@@ -655,7 +752,8 @@ call_expired(const struct call *c, uint64_t now)
 			if (t > last)
 				last = t;
 		}
-		return now - last >= cfg->offer_timeout ? CALL_END_OFFER_TIMEOUT : CALL_END_NONE;
+		return age_s(now, last) >= cfg->offer_timeout ? CALL_END_OFFER_TIMEOUT :
+			CALL_END_NONE;
 	}
 	for (k = 0; k < 2; k++) {
 		const struct call_party *p = &c->party[k];
@@ -674,12 +772,13 @@ call_expired(const struct call *c, uint64_t now)
 			last = call_media_last_packet_mono(m);
 			if (last < c->last_signal_mono)
 				last = c->last_signal_mono;
-			if (now - last < tmo)
+			if (age_s(now, last) < tmo)
 				return CALL_END_NONE;
 		}
 	}
 	if (!any_stream)
-		return now - c->last_signal_mono >= cfg->timeout ? CALL_END_TIMEOUT : CALL_END_NONE;
+		return age_s(now, c->last_signal_mono) >= cfg->timeout ? CALL_END_TIMEOUT :
+			CALL_END_NONE;
 	return any_normal ? CALL_END_TIMEOUT : CALL_END_SILENT_TIMEOUT;
 }
 
@@ -689,6 +788,8 @@ calls_sweep(uint64_t now)
 	struct call *c = call_head, *next;
 	enum call_end why;
 
+	call_clock_calibrate();
+	call_mon_tick();
 	while (c != NULL) {
 		next = c->next;
 		if (c->state == CALL_DELETED) {

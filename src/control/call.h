@@ -211,6 +211,27 @@ void calls_sweep(uint64_t now_mono_s);
 /** Most recent packet received by any stream of @p p, monotonic seconds (0 = never). */
 uint64_t call_party_last_packet_s(const struct call_party *p);
 
+/**
+ * Quality of the RTP stream that media @p m's party sends (call_mon.c): what
+ * sluice measures on it and what the party reported in RTCP about the stream
+ * it receives (rtpengine-compat.md 6.1/6.2 units: ms, %, MOS x10, RTT µs).
+ */
+struct call_quality {
+	uint32_t ssrc;
+	uint32_t expected, received; /* RFC 3550 A.3, after probation */
+	int32_t lost;
+	uint32_t jitter_us, jitter_avg_us, jitter_max_us; /* now; over 1 s samples */
+	bool has_rtcp;		     /* the party sent report blocks */
+	int32_t rtcp_cum_loss;
+	uint32_t rtcp_jitter_max_ms;
+	bool has_mos;
+	uint32_t mos_avg, mos_min, mos_max, mos_samples;
+	uint32_t rtcp_loss_avg_pct, rtcp_jitter_avg_ms, rtt_avg_us;
+};
+
+/** Fill @p q for @p m. @return 0, or -ENOENT (no RTP seen on it yet). */
+int call_media_quality(struct call_media *m, struct call_quality *q);
+
 /* global counters for `statistics` */
 struct calls_totals {
 	uint64_t managed;       /* calls created */

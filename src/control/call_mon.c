@@ -27,6 +27,12 @@
 struct call_ssrc {
 	uint32_t ssrc;
 	struct call_media *media; /* the media whose socket receives this SSRC, NULL unknown */
+	/* the workers' RFC 3550 jitter of this stream, sampled once a second while it flows */
+	uint64_t jit_sum_us;
+	uint32_t jit_n, jit_max_us, jit_last_rx;
+	/* highest jitter this SSRC's owner reported in RTCP (any block), ms */
+	uint32_t rep_jit_max_ms;
+	bool has_rep;
 	struct mos_ssrc mos;
 };
 
@@ -162,12 +168,20 @@ call_mon_rtcp(struct call_media *m, const struct dp_rtcp_copy *h, const uint8_t 
 		struct mos_block sample;
 		uint32_t clock;
 
+		int rc;
+
 		if (rep == NULL || src == NULL)
 			continue;
 		clock = media_clock(src->media);
-		if (mos_report_block(&rep->mos, &src->mos, rb, clock,
-			    clock >= 48000 ? MOS_FB : MOS_NB, &conf, now_us, &sample) == 0 &&
-			sample.mos != 0) {
+		rc = mos_report_block(&rep->mos, &src->mos, rb, clock,
+			clock >= 48000 ? MOS_FB : MOS_NB, &conf, now_us, &sample);
+		if (rc == 0 || rc == -EAGAIN) {
+			/* every block counts for the peak, stored or not */
+			if (!rep->has_rep || sample.jitter_ms > rep->rep_jit_max_ms)
+				rep->rep_jit_max_ms = sample.jitter_ms;
+			rep->has_rep = true;
+		}
+		if (rc == 0 && sample.mos != 0) {
 			call_mon_totals.mos_samples++;
 			call_mon_totals.mos_sum += sample.mos;
 		}
@@ -222,12 +236,12 @@ call_mon_stream_ssrc(const struct call_media *m)
 	return media_rtpstat(m, &snap) ? snap.ssrc : 0;
 }
 
-void
-call_mon_ssrc_dict(struct call *c, struct sl_arena *a, struct ng_val *dict)
+/* the SSRC each RTP media's socket receives, entered in the call's list */
+static void
+ssrc_learn(struct call *c)
 {
 	unsigned k, i;
 
-	/* every SSRC the workers see, even without RTCP */
 	for (k = 0; k < 2; k++) {
 		for (i = 0; i < c->party[k].n_media; i++) {
 			struct call_media *m = c->party[k].media[i];
@@ -237,6 +251,94 @@ call_mon_ssrc_dict(struct call *c, struct sl_arena *a, struct ng_val *dict)
 				ssrc_get(c, snap.ssrc, m, true);
 		}
 	}
+}
+
+static uint32_t
+jitter_us(uint32_t jitter_ts, uint32_t clock)
+{
+	return (uint32_t)((uint64_t)jitter_ts * 1000000u / clock);
+}
+
+/*
+ * Once a second: sample the RFC 3550 jitter of every stream that received
+ * packets since the last sample. The workers keep only the current value;
+ * the mean and the peak over the call come from these samples.
+ */
+void
+call_mon_tick(void)
+{
+	struct call *c;
+	unsigned i;
+
+	for (c = call_first(); c != NULL; c = call_next(c)) {
+		ssrc_learn(c);
+		for (i = 0; i < c->n_ssrc; i++) {
+			struct call_ssrc *e = c->ssrc[i];
+			struct rtpstat_snap snap;
+			uint32_t j;
+
+			if (!media_rtpstat(e->media, &snap) || snap.ssrc != e->ssrc ||
+				!snap.valid || snap.received == e->jit_last_rx)
+				continue;
+			e->jit_last_rx = snap.received;
+			j = jitter_us(snap.jitter, media_clock(e->media));
+			e->jit_sum_us += j;
+			e->jit_n++;
+			if (j > e->jit_max_us)
+				e->jit_max_us = j;
+		}
+	}
+}
+
+static struct call_ssrc *
+ssrc_of_media(struct call_media *m)
+{
+	uint32_t ssrc = call_mon_stream_ssrc(m);
+
+	return ssrc != 0 ? ssrc_get(m->call, ssrc, m, true) : NULL;
+}
+
+int
+call_media_quality(struct call_media *m, struct call_quality *q)
+{
+	struct rtpstat_snap snap;
+	struct call_ssrc *e;
+	struct mos_report r;
+
+	memset(q, 0, sizeof(*q));
+	if (m == NULL || !media_rtpstat(m, &snap) || snap.ssrc == 0 ||
+		(e = ssrc_of_media(m)) == NULL)
+		return -ENOENT;
+	q->ssrc = e->ssrc;
+	q->expected = snap.expected;
+	q->received = snap.received;
+	q->lost = snap.lost;
+	q->jitter_us = jitter_us(snap.jitter, media_clock(m));
+	q->jitter_avg_us = e->jit_n ? (uint32_t)(e->jit_sum_us / e->jit_n) : q->jitter_us;
+	q->jitter_max_us = e->jit_max_us > q->jitter_us ? e->jit_max_us : q->jitter_us;
+	q->has_rtcp = e->has_rep;
+	q->rtcp_jitter_max_ms = e->rep_jit_max_ms;
+	q->rtcp_cum_loss = e->mos.cum_loss;
+	mos_ssrc_report(&e->mos, &r);
+	if (r.has_mos) {
+		q->has_mos = true;
+		q->mos_avg = (uint32_t)r.average.mos;
+		q->mos_min = (uint32_t)r.lowest.mos;
+		q->mos_max = (uint32_t)r.highest.mos;
+		q->mos_samples = (uint32_t)r.samples;
+		q->rtcp_loss_avg_pct = (uint32_t)r.average.loss;
+		q->rtcp_jitter_avg_ms = (uint32_t)r.average.jitter;
+		q->rtt_avg_us = (uint32_t)r.average.rtt;
+	}
+	return 0;
+}
+
+void
+call_mon_ssrc_dict(struct call *c, struct sl_arena *a, struct ng_val *dict)
+{
+	unsigned i;
+
+	ssrc_learn(c); /* every SSRC the workers see, even without RTCP */
 	for (i = 0; i < c->n_ssrc; i++) {
 		struct call_ssrc *e = c->ssrc[i];
 		struct ng_val *d = ng_dict_add_dict(a, dict, sl_arena_printf(a, "%u", e->ssrc));
@@ -245,6 +347,7 @@ call_mon_ssrc_dict(struct call *c, struct sl_arena *a, struct ng_val *dict)
 		if (d == NULL)
 			return;
 		if (media_rtpstat(e->media, &snap) && snap.ssrc == e->ssrc) {
+			uint32_t clock = media_clock(e->media), now = jitter_us(snap.jitter, clock);
 			struct dp_flow_view v;
 			struct ng_val *rs;
 
@@ -254,16 +357,23 @@ call_mon_ssrc_dict(struct call *c, struct sl_arena *a, struct ng_val *dict)
 			ng_dict_add_int(a, d, "packets", (int64_t)v.pkts);
 			ng_dict_add_int(a, d, "last RTP timestamp", snap.last_ts);
 			ng_dict_add_int(a, d, "last RTP seq", snap.ext_max_seq);
-			/* sluice's own measurement (RFC 3550 A.1/A.8), with or without RTCP */
+			/* sluice's own measurement (RFC 3550 A.1/A.8), with or without RTCP;
+			 * jitter in ms like rtpengine's, mean and peak over 1 s samples */
 			rs = ng_dict_add_dict(a, d, "receive statistics");
 			ng_dict_add_int(a, rs, "expected", snap.expected);
 			ng_dict_add_int(a, rs, "received", snap.received);
 			ng_dict_add_int(a, rs, "lost", snap.lost);
 			ng_dict_add_int(a, rs, "duplicates", snap.duplicates);
 			ng_dict_add_int(a, rs, "reordered", snap.reordered);
-			ng_dict_add_int(a, rs, "jitter",
-				(int64_t)snap.jitter * 1000 / media_clock(e->media)); /* ms */
+			ng_dict_add_int(a, rs, "jitter", now / 1000);
+			ng_dict_add_int(a, rs, "average jitter",
+				(e->jit_n ? e->jit_sum_us / e->jit_n : now) / 1000);
+			ng_dict_add_int(a, rs, "highest jitter",
+				(e->jit_max_us > now ? e->jit_max_us : now) / 1000);
 		}
 		mos_ssrc_emit(&e->mos, &emit_ops, a, d);
+		/* the peak of the jitter this SSRC's owner reported (all blocks), ms */
+		if (e->has_rep)
+			ng_dict_add_int(a, d, "highest jitter", e->rep_jit_max_ms);
 	}
 }

@@ -25,6 +25,13 @@ extern unsigned call_n_lifs;
 uint64_t call_mono_s(void);
 uint64_t call_real_us(void);
 uint64_t call_tsc_to_mono_s(uint64_t tsc);
+/*
+ * call_tsc_to_*() use a TSC rate measured against CLOCK_MONOTONIC, not
+ * rte_get_tsc_hz() (rounded to 10 MHz: up to 0.2 % off). init: at start-up;
+ * calibrate: once a second (calls_sweep), moves the anchor, refines the rate.
+ */
+void call_clock_init(void);
+void call_clock_calibrate(void);
 
 bool call_mbox_room(unsigned owner, unsigned n_media);
 int call_media_push(const struct call_media *m, const struct call_media *peer, bool reset,
@@ -62,6 +69,8 @@ void call_mon_rtcp(struct call_media *m, const struct dp_rtcp_copy *h, const uin
 void call_mon_ssrc_dict(struct call *c, struct sl_arena *a, struct ng_val *dict);
 uint32_t call_mon_stream_ssrc(const struct call_media *m);
 void call_mon_fini(struct call *c);
+/* once a second: sample the streams' jitter (calls_sweep) */
+void call_mon_tick(void);
 uint64_t call_tsc_to_real_us(uint64_t tsc);
 
 /* the same media of the other party */

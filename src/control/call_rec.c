@@ -128,7 +128,7 @@ call_rec_start(struct call *c, uint64_t now_us)
 		return "Too many recordings";
 	r = calloc(1, sizeof(*r));
 	if (r == NULL) {
-		rec_slot_close((unsigned)id, true);
+		rec_slot_close((unsigned)id, true, NULL);
 		return "Out of memory";
 	}
 	r->id = id;
@@ -140,7 +140,7 @@ call_rec_start(struct call *c, uint64_t now_us)
 		rc = rec_meta_open(&r->meta, rec_spool_dir(), c->call_id, r->tag);
 		if (rc < 0) {
 			SL_WARN("rec", "call %s: cannot write metadata: %s", c->call_id, strerror(-rc));
-			rec_slot_close((unsigned)id, true);
+			rec_slot_close((unsigned)id, true, NULL);
 			free(r);
 			return "Cannot write recording files";
 		}
@@ -155,7 +155,7 @@ call_rec_start(struct call *c, uint64_t now_us)
 	if (rec_slot_open((unsigned)id, &o) < 0) {
 		if (r->pcap)
 			rec_meta_close(&r->meta, 0, 0, NULL, true);
-		rec_slot_close((unsigned)id, true);
+		rec_slot_close((unsigned)id, true, NULL);
 		free(r);
 		return "Recording busy";
 	}
@@ -183,16 +183,19 @@ void
 call_rec_stop(struct call *c, bool discard, uint64_t now_us, bool repush)
 {
 	struct call_rec *r = c->rec;
+	bool publish = false;
 
 	if (r == NULL)
 		return;
-	rec_slot_close((unsigned)r->id, discard);
 	if (r->pcap) {
 		int rc = rec_meta_close(&r->meta, c->created_us, now_us, c->metadata, discard);
 
 		if (rc < 0)
 			SL_WARN("rec", "call %s: metadata: %s", c->call_id, strerror(-rc));
+		publish = rc == 0 && !discard;
 	}
+	/* the recording lcore moves the metadata to metadata/ after closing the pcap */
+	rec_slot_close((unsigned)r->id, discard, publish ? &r->meta : NULL);
 	c->rec = NULL;
 	free(r);
 	if (repush)

@@ -121,9 +121,9 @@ sec_set_ctx(struct call_media *m, struct srtp_ctx *in, struct srtp_ctx *out)
 	msg.u.srtp.in = in;
 	msg.u.srtp.out = out;
 	msg.u.srtp.rtcp_too = 1;
-	if (dp_send(m->sock.owner, &msg) < 0) {
+	if (dp_send_queued(m->sock.owner, &msg) < 0) {
 		/* cannot hand them over: the leg stays as it was */
-		SL_LOG_RL(SL_LOG_WARNING, "sec", "mailbox full: SRTP keys not installed");
+		SL_LOG_RL(SL_LOG_WARNING, "sec", "out of memory: SRTP keys not installed");
 		srtp_ctx_free(in);
 		srtp_ctx_free(out);
 		return;
@@ -169,7 +169,7 @@ call_sec_fini(struct call_media *m)
 		nop.op = DP_OP_NOP;
 		nop.gen = gen;
 		/* a NOP carries the generation the frees wait for */
-		if (dp_send(m->sock.owner, &nop) == 0) {
+		if (dp_send_queued(m->sock.owner, &nop) == 0) {
 			defer_free(m->sock.owner, gen, sec->ctx_in, ctx_free_fn);
 			defer_free(m->sock.owner, gen, sec->ctx_out, ctx_free_fn);
 		}

@@ -45,6 +45,7 @@ enum opt_kind {
 	K_IFACE,
 	K_GATEWAY,
 	K_LISTEN,
+	K_CIDR,
 	K_EARLY,
 	K_HELP,
 	K_VERSION
@@ -364,6 +365,40 @@ add_listen(struct sl_config *cfg, const char *val, char *err, size_t errlen)
 }
 
 static int
+add_allow(struct sl_config *cfg, const char *val, char *err, size_t errlen)
+{
+	char net[SL_ADDRSTRLEN];
+	struct sl_cidr c;
+	unsigned i;
+
+	switch (sl_cidr_parse(val, &c)) {
+	case 0:
+		break;
+	case -ERANGE:
+		return fail(err, errlen, "invalid prefix length in '%s' (0..%u for %s)", val,
+			c.net.family == AF_INET ? 32 : 128,
+			c.net.family == AF_INET ? "IPv4" : "IPv6");
+	case -EDOM:
+		return fail(err, errlen, "'%s' has host bits set (the network is %s/%u)", val,
+			sl_ip_fmt(&c.net, net, sizeof(net)), c.prefixlen);
+	default:
+		return fail(err, errlen,
+			"invalid network '%s' (expected ADDR[/PREFIXLEN], e.g. 192.0.2.0/24 "
+			"or 2001:db8::/32)",
+			val);
+	}
+	if (cfg->n_ng_allow == CFG_MAX_NG_ALLOW)
+		return fail(err, errlen, "too many networks (max %d)", CFG_MAX_NG_ALLOW);
+	for (i = 0; i < cfg->n_ng_allow; i++) {
+		if (sl_ip_eq(&cfg->ng_allow[i].net, &c.net) &&
+			cfg->ng_allow[i].prefixlen == c.prefixlen)
+			return fail(err, errlen, "network '%s' given twice", val);
+	}
+	cfg->ng_allow[cfg->n_ng_allow++] = c;
+	return 0;
+}
+
+static int
 set_enum(struct sl_config *cfg, const struct opt *o, const char *val, char *err, size_t errlen)
 {
 	size_t n;
@@ -423,6 +458,8 @@ apply_item(struct loadctx *lc, const struct opt *o, const char *val, char *err, 
 		return add_gateway(cfg, val, err, errlen);
 	case K_LISTEN:
 		return add_listen(cfg, val, err, errlen);
+	case K_CIDR:
+		return add_allow(cfg, val, err, errlen);
 	case K_HELP:
 		lc->help = true;
 		return 0;
@@ -445,7 +482,7 @@ apply_value(struct loadctx *lc, const struct opt *o, const char *val, enum src s
 	char *copy, *item, *save = NULL;
 	int ret = 0;
 
-	if (o->kind != K_IFACE && o->kind != K_GATEWAY && o->kind != K_LISTEN)
+	if (o->kind != K_IFACE && o->kind != K_GATEWAY && o->kind != K_LISTEN && o->kind != K_CIDR)
 		return apply_item(lc, o, val, err, errlen);
 	if (lc->set_by[idx] < src) {
 		lc->set_by[idx] = (uint8_t)src;
@@ -453,8 +490,10 @@ apply_value(struct loadctx *lc, const struct opt *o, const char *val, enum src s
 			lc->cfg->n_ifaces = 0;
 		else if (o->kind == K_GATEWAY)
 			lc->cfg->n_gateways = 0;
-		else
+		else if (o->kind == K_LISTEN)
 			lc->cfg->n_listen_ng = 0;
+		else
+			lc->cfg->n_ng_allow = 0;
 	}
 	copy = strdup(val);
 	if (copy == NULL) {

@@ -8,7 +8,7 @@
  * before "--" is ours, everything after it goes to rte_eal_init() verbatim.
  * Sources, later wins: built-in defaults, the [sluice] section of
  * --config-file, the command line. A list option (interface, gateway,
- * listen-ng) given on the command line replaces the file's list.
+ * listen-ng, ng-allow) given on the command line replaces the file's list.
  * The option table lives in options.def (one X-macro, also used by --help).
  */
 
@@ -22,6 +22,7 @@
 #define CFG_MAX_ADDRS 32     /* local addresses over all logical interfaces */
 #define CFG_MAX_GATEWAYS 16
 #define CFG_MAX_LISTEN 8
+#define CFG_MAX_NG_ALLOW 32
 #define CFG_NAME_LEN 32
 
 enum cfg_learning {
@@ -60,6 +61,8 @@ struct sl_config {
 	unsigned n_gateways;
 	struct sl_ep listen_ng[CFG_MAX_LISTEN]; /* default 127.0.0.1:2223 */
 	unsigned n_listen_ng;
+	struct sl_cidr ng_allow[CFG_MAX_NG_ALLOW]; /* ng sources answered; none: any */
+	unsigned n_ng_allow;
 
 	unsigned port_min;       /* 30000 */
 	unsigned port_max;       /* 39999, inclusive */

@@ -172,6 +172,7 @@ ctl_run(volatile sig_atomic_t *quit)
 		ctl_punts();
 		if (ctl_service_hook != NULL)
 			ctl_service_hook();
+		dp_backlog_flush();
 		if (ports_pending_count() > 0)
 			ports_reclaim(dp_applied_gen);
 		if (defer_pending() > 0)

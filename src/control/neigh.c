@@ -71,8 +71,15 @@ neigh_count(void)
 static struct neigh_entry *
 neigh_slot(uint16_t port, const struct sl_ip *ip, bool *found)
 {
-	uint32_t h = rte_jhash(ip->a, 16, port) & (NEIGH_MAX - 1);
+	uint32_t key[4], h;
 	unsigned i;
+
+	/*
+	 * rte_jhash() reads the key as 32-bit words on x86 and struct sl_ip is
+	 * only byte aligned (UBSan: misaligned load): hash an aligned copy.
+	 */
+	memcpy(key, ip->a, sizeof(key));
+	h = rte_jhash(key, sizeof(key), port) & (NEIGH_MAX - 1);
 
 	for (i = 0; i < NEIGH_MAX; i++) {
 		struct neigh_entry *e = &neigh_tab[(h + i) & (NEIGH_MAX - 1)];
@@ -102,7 +109,7 @@ neigh_push(const struct neigh_entry *e)
 	msg.u.neigh.ip = e->ip;
 	msg.u.neigh.mac = e->mac;
 	if (dp_send_all(&msg) < 0)
-		SL_LOG_RL(SL_LOG_WARNING, "neigh", "a worker mailbox is full; neighbour update lost");
+		SL_LOG_RL(SL_LOG_WARNING, "neigh", "out of memory; neighbour update lost");
 }
 
 void

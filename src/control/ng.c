@@ -13,6 +13,7 @@
 #include "control/config.h"
 #include "control/cookie.h"
 #include "control/ng.h"
+#include "monitor/mon.h"
 
 #define NG_COOKIE_INTERVAL_S 30 /* rtpengine: replies replayed for 30-60 s */
 #define NG_BURST 64             /* datagrams per wake-up per socket */
@@ -24,6 +25,9 @@ static unsigned ng_nsock;
 static struct cookie_cache *ng_cookies;
 static char ng_rxbuf[NG_MAX_DGRAM + 1];
 static char ng_txbuf[NG_MAX_DGRAM + 1];
+/* --ng-allow: copied at init; empty = every source is answered */
+static struct sl_cidr ng_allow[CFG_MAX_NG_ALLOW];
+static unsigned ng_n_allow;
 
 static const struct {
 	const char *name;
@@ -58,6 +62,43 @@ real_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+static bool
+ng_allowed(const struct sl_ip *ip)
+{
+	unsigned i;
+
+	if (ng_n_allow == 0)
+		return true;
+	for (i = 0; i < ng_n_allow; i++) {
+		if (sl_cidr_match(&ng_allow[i], ip))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * ng has no authentication: whoever reaches the socket controls the relay.
+ * Say so when it is reachable from elsewhere and nothing restricts it.
+ */
+static void
+ng_allow_log(const struct sl_config *cfg)
+{
+	char buf[SL_EPSTRLEN];
+	unsigned i;
+
+	for (i = 0; i < cfg->n_listen_ng && cfg->n_ng_allow == 0; i++) {
+		if (sl_ip_is_loopback(&cfg->listen_ng[i].ip))
+			continue;
+		SL_WARN("ng",
+			"--listen-ng=%s is not a loopback address and no --ng-allow is set: "
+			"anyone who can reach it controls the relay (ng has no authentication)",
+			sl_ep_fmt(&cfg->listen_ng[i], buf, sizeof(buf)));
+	}
+	if (cfg->n_ng_allow > 0)
+		SL_NOTICE("ng", "answering ng only from the %u network(s) of --ng-allow",
+			cfg->n_ng_allow);
+}
+
 int
 ng_init(const struct sl_config *cfg, char *err, size_t errlen)
 {
@@ -68,6 +109,9 @@ ng_init(const struct sl_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	ng_n_allow = cfg->n_ng_allow;
+	memcpy(ng_allow, cfg->ng_allow, sizeof(ng_allow[0]) * ng_n_allow);
+	ng_allow_log(cfg);
 	for (i = 0; i < cfg->n_listen_ng; i++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sl_ep_to_sockaddr(&cfg->listen_ng[i], &ss);
@@ -167,6 +211,11 @@ ng_process(const char *buf, size_t len, const struct sl_ep *src, char *out, size
 	uint64_t t0, now_mono;
 	const char *cached;
 
+	/* outside --ng-allow: no reply at all, not even an error (nothing to probe or reflect) */
+	if (!ng_allowed(&src->ip)) {
+		ng_counters.denied++;
+		return 0;
+	}
 	/* no cookie: no reply at all (rtpengine drops it silently) */
 	if (sp == NULL || sp == buf) {
 		ng_counters.malformed++;
@@ -274,5 +323,6 @@ ng_handle_fd(int fd)
 		r = ng_process(ng_rxbuf, (size_t)n, &src, ng_txbuf, NG_MAX_DGRAM);
 		if (r > 0)
 			sendto(fd, ng_txbuf, r, 0, (struct sockaddr *)&ss, sl);
+		mon_homer_ng(fd, &src, ng_rxbuf, (size_t)n, ng_txbuf, r); /* --homer-enable-ng */
 	}
 }

@@ -64,6 +64,7 @@ struct ng_counters {
 	uint64_t errors[NG_CMD_COUNT];
 	uint64_t duplicates;   /* answered from the cookie cache */
 	uint64_t malformed;    /* no cookie, bad document, no command */
+	uint64_t denied;       /* dropped unanswered: source not in --ng-allow */
 	uint64_t total_us[NG_CMD_COUNT]; /* processing time */
 };
 extern struct ng_counters ng_counters;
@@ -79,8 +80,9 @@ unsigned ng_fds(int *fds, unsigned max);
 void ng_handle_fd(int fd);
 
 /**
- * Process one datagram (cookie SP document) and write the reply datagram.
- * Exposed for unit tests.
+ * Process one datagram (cookie SP document) from @p src and write the reply
+ * datagram. A source outside a non-empty --ng-allow list gets no reply and
+ * counts in ng_counters.denied. Exposed for unit tests.
  * @return reply length, or 0 when nothing must be sent back.
  */
 size_t ng_process(const char *buf, size_t len, const struct sl_ep *src, char *out, size_t cap);

@@ -714,6 +714,7 @@ ng_cmd_statistics(struct ng_ctx *ctx)
 			ng_counters.requests[i]);
 	add_u64(a, ctl, "totalerrorcount", ng_counters.malformed);
 	add_u64(a, ctl, "totalduplicatecount", ng_counters.duplicates);
+	add_u64(a, ctl, "totaldeniedcount", ng_counters.denied); /* --ng-allow drops */
 
 	/* sluice's own: data-plane counters, per worker cycles, interfaces */
 	dpd = ng_dict_add_dict(a, st, "dataplane");
@@ -721,6 +722,15 @@ ng_cmd_statistics(struct ng_ctx *ctx)
 	DP_STATS_LIST(NG_DP_ADD)
 #undef NG_DP_ADD
 	add_u64(a, dpd, "neighbours", neigh_count());
+	{
+		unsigned in_use, total;
+
+		/* leak checks (test_hostile.py) and back-pressure (test_faults.py) */
+		dp_mbufs(&in_use, &total);
+		add_u64(a, dpd, "mbufs_in_use", in_use);
+		add_u64(a, dpd, "mbufs_total", total);
+		add_u64(a, dpd, "mailbox_backlog", dp_backlog_count());
+	}
 	wl = ng_dict_add_list(a, dpd, "workers");
 	for (w = 0; w < dp_conf.n_workers; w++) {
 		struct ng_val *wd = ng_list_add(wl, ng_new_dict(a));

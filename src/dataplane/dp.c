@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_cycles.h>
@@ -13,6 +14,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_ring_elem.h>
+#include <rte_telemetry.h>
 
 #include "common/log.h"
 #include "control/config.h"
@@ -27,6 +29,35 @@ unsigned dp_n_ports_used;
 
 static struct rte_mempool *dp_pool;
 static uint64_t dp_gen; /* ctl only */
+
+/*
+ * Messages that must not be lost (deletions, neighbours, SRTP contexts) and
+ * found a full mailbox wait here, in order, until the worker makes room
+ * (dp_backlog_flush() from the control loop). While a worker has a backlog
+ * dp_send() refuses: nothing may overtake a queued message, or its worker's
+ * applied generation would pass a deletion it has not applied. ctl only.
+ */
+struct dp_backlog_ent {
+	struct dp_backlog_ent *next;
+	struct dp_msg msg;
+};
+
+static struct dp_backlog {
+	struct dp_backlog_ent *head, *tail;
+	unsigned n;
+} dp_backlog[DP_MAX_WORKERS];
+
+static unsigned dp_backlog_flush_one(unsigned worker);
+
+/*
+ * Fault injection for tests (/sluice/debug/mbox_pause): a worker whose
+ * entry lies in the future forwards as usual but applies no mailbox
+ * message, as a worker stuck behind a long burst would. Written by the
+ * telemetry thread, read by the worker (relaxed); static so that it
+ * outlives the lcore state.
+ */
+uint64_t dp_mbox_pause_until_tsc[DP_MAX_WORKERS];
+#define DP_PAUSE_MAX_MS 10000
 static unsigned dp_punt_rr; /* ctl only: next worker to take punts from */
 static bool dp_started;
 
@@ -212,12 +243,43 @@ nomem:
 	return -ENOMEM;
 }
 
+/* /sluice/debug/mbox_pause,W,MS: worker W applies no mailbox message for MS ms (0: resume) */
+static int
+dp_tel_mbox_pause(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	unsigned long w, ms;
+	char *end;
+
+	(void)cmd;
+	if (params == NULL)
+		return -EINVAL;
+	w = strtoul(params, &end, 10);
+	if (end == params || *end != ',')
+		return -EINVAL;
+	ms = strtoul(end + 1, &end, 10);
+	if (*end != '\0' || w >= dp_conf.n_workers || ms > DP_PAUSE_MAX_MS)
+		return -EINVAL;
+	__atomic_store_n(&dp_mbox_pause_until_tsc[w],
+		ms > 0 ? rte_rdtsc() + dp_conf.tsc_hz / 1000 * ms : 0, __ATOMIC_RELAXED);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "worker", w);
+	rte_tel_data_add_dict_u64(d, "pause_ms", ms);
+	return 0;
+}
+
 int
 dp_start(void)
 {
+	static bool registered;
 	unsigned w;
 	int rc;
 
+	if (!registered) {
+		registered = true;
+		rte_telemetry_register_cmd("/sluice/debug/mbox_pause", dp_tel_mbox_pause,
+			"Test fault injection: worker W applies no mailbox message for MS ms "
+			"(<= 10000; 0 resumes). Parameters: W,MS");
+	}
 	dp_quit = false;
 	for (w = 0; w < dp_conf.n_workers; w++) {
 		rc = rte_eal_remote_launch(dp_worker_loop, dp_lcores[w], dp_lcores[w]->lcore_id);
@@ -276,6 +338,14 @@ dp_fini(void)
 		rte_free(lc->flows);
 		rte_free(lc);
 		dp_lcores[w] = NULL;
+		while (dp_backlog[w].head != NULL) {
+			struct dp_backlog_ent *e = dp_backlog[w].head;
+
+			dp_backlog[w].head = e->next;
+			free(e);
+		}
+		dp_backlog[w].tail = NULL;
+		dp_backlog[w].n = 0;
 	}
 	rte_mempool_free(dp_pool);
 	dp_pool = NULL;
@@ -293,9 +363,78 @@ dp_next_gen(void)
 int
 dp_send(unsigned worker, struct dp_msg *m)
 {
-	if (rte_ring_enqueue_elem(dp_lcores[worker]->mbox, m, sizeof(*m)) != 0)
+	/* behind a backlog a message would overtake older ones (and their gen) */
+	if (dp_backlog[worker].n > 0 ||
+		rte_ring_enqueue_elem(dp_lcores[worker]->mbox, m, sizeof(*m)) != 0)
 		return -ENOBUFS;
 	return 0;
+}
+
+int
+dp_send_queued(unsigned worker, struct dp_msg *m)
+{
+	struct dp_backlog *b = &dp_backlog[worker];
+	struct dp_backlog_ent *e;
+
+	if (b->n == 0 && rte_ring_enqueue_elem(dp_lcores[worker]->mbox, m, sizeof(*m)) == 0)
+		return 0;
+	e = malloc(sizeof(*e));
+	if (e == NULL) {
+		SL_LOG_RL(SL_LOG_ERR, "dp", "out of memory for the mailbox backlog of worker %u",
+			worker);
+		return -ENOMEM;
+	}
+	e->msg = *m;
+	e->next = NULL;
+	if (b->tail != NULL)
+		b->tail->next = e;
+	else
+		b->head = e;
+	b->tail = e;
+	if (b->n++ == 0)
+		SL_LOG_RL(SL_LOG_WARNING, "dp", "mailbox of worker %u full: operations wait in "
+			"a backlog, new calls on it are refused", worker);
+	return 0;
+}
+
+/* Move backlog entries of @p worker into its mailbox. @return entries left. */
+static unsigned
+dp_backlog_flush_one(unsigned worker)
+{
+	struct dp_backlog *b = &dp_backlog[worker];
+	struct dp_backlog_ent *e;
+
+	while ((e = b->head) != NULL) {
+		if (rte_ring_enqueue_elem(dp_lcores[worker]->mbox, &e->msg, sizeof(e->msg)) != 0)
+			break;
+		b->head = e->next;
+		if (b->head == NULL)
+			b->tail = NULL;
+		b->n--;
+		free(e);
+	}
+	return b->n;
+}
+
+unsigned
+dp_backlog_flush(void)
+{
+	unsigned w, left = 0;
+
+	for (w = 0; w < dp_conf.n_workers; w++)
+		if (dp_backlog[w].n > 0)
+			left += dp_backlog_flush_one(w);
+	return left;
+}
+
+unsigned
+dp_backlog_count(void)
+{
+	unsigned w, n = 0;
+
+	for (w = 0; w < dp_conf.n_workers; w++)
+		n += dp_backlog[w].n;
+	return n;
 }
 
 int
@@ -305,8 +444,8 @@ dp_send_all(struct dp_msg *m)
 	int rc = 0;
 
 	for (w = 0; w < dp_conf.n_workers; w++)
-		if (dp_send(w, m) < 0)
-			rc = -ENOBUFS;
+		if (dp_send_queued(w, m) < 0)
+			rc = -ENOMEM;
 	return rc;
 }
 
@@ -319,7 +458,7 @@ dp_applied_gen(unsigned worker)
 unsigned
 dp_mbox_free(unsigned worker)
 {
-	return rte_ring_free_count(dp_lcores[worker]->mbox);
+	return dp_backlog[worker].n > 0 ? 0 : rte_ring_free_count(dp_lcores[worker]->mbox);
 }
 
 void
@@ -389,6 +528,13 @@ struct rte_mempool *
 dp_mempool(void)
 {
 	return dp_pool;
+}
+
+void
+dp_mbufs(unsigned *in_use, unsigned *total)
+{
+	*in_use = dp_pool != NULL ? rte_mempool_in_use_count(dp_pool) : 0;
+	*total = dp_pool != NULL ? dp_pool->size : 0;
 }
 
 struct rte_mbuf *

@@ -103,8 +103,24 @@ dp_flow_index(unsigned addr_idx, uint16_t lport)
  */
 int dp_send(unsigned worker, struct dp_msg *m);
 
-/** Same message to every worker (neighbour updates). @return 0 or -ENOBUFS. */
+/**
+ * Queue @p m for @p worker and never lose it to a full mailbox: it then
+ * waits, in order, in a control-side backlog that dp_backlog_flush() moves
+ * on as the worker makes room (while it is not empty, dp_send() to that
+ * worker refuses). For operations that cannot fail: deletions, neighbours,
+ * SRTP contexts.
+ * @return 0, or -ENOMEM (nothing queued).
+ */
+int dp_send_queued(unsigned worker, struct dp_msg *m);
+
+/** Same message to every worker (neighbour updates), as dp_send_queued(). @return 0 or -ENOMEM. */
 int dp_send_all(struct dp_msg *m);
+
+/** Move backlogged messages into the mailboxes (control loop). @return messages still waiting. */
+unsigned dp_backlog_flush(void);
+
+/** Messages waiting in the backlogs of all workers. */
+unsigned dp_backlog_count(void);
 
 /** Allocate the next control generation (monotonic, starts at 1). */
 uint64_t dp_next_gen(void);
@@ -112,7 +128,7 @@ uint64_t dp_next_gen(void);
 /** Highest generation @p worker has applied. */
 uint64_t dp_applied_gen(unsigned worker);
 
-/** Free slots in @p worker's mailbox. */
+/** Free slots in @p worker's mailbox (0 while it has a backlog). */
 unsigned dp_mbox_free(unsigned worker);
 
 /**
@@ -164,6 +180,9 @@ int dp_ctl_tx(unsigned worker, struct rte_mbuf *m);
 
 /** The data plane's packet pool (for the recording lcore's copies). */
 struct rte_mempool *dp_mempool(void);
+
+/** Buffers of the data plane's pool in use (not in the pool or a cache), and its size. */
+void dp_mbufs(unsigned *in_use, unsigned *total);
 
 /** Allocate an mbuf from the data plane's pool (control thread). */
 struct rte_mbuf *dp_ctl_alloc(void);

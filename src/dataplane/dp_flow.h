@@ -69,7 +69,7 @@ struct dp_flow {
 	uint8_t learn_state;            /* enum dp_learn_state; owner: dp lcore */
 	uint8_t learn_score;            /* heuristic: best match seen in the window */
 	uint8_t mac_src;                /* enum dp_mac_src */
-	uint8_t pad0;
+	uint8_t learn_foreign;          /* heuristic: other addresses may latch (NAT expected) */
 	struct rte_ether_addr dst_mac;  /* next-hop MAC for dest */
 	uint16_t mac_gen;               /* neighbour-table generation dst_mac was read at */
 	uint32_t peer_seq;              /* seqlock over dest/learned: odd while the owner writes */

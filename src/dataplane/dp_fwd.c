@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <string.h>
 
 #include <rte_byteorder.h>
 #include <rte_ether.h>
@@ -16,6 +17,7 @@
 
 #include "control/config.h"
 #include "crypto/srtp.h"
+#include "dataplane/dp_demux.h"
 #include "dataplane/dp_priv.h"
 #include "monitor/rtpstat.h"
 #include "record/rec_tap.h"
@@ -32,6 +34,21 @@ struct dp_pkt {
 	uint16_t plen;       /* UDP payload length */
 	bool rtcp;           /* payload is RTCP */
 };
+
+/*
+ * A big-endian 32-bit field of a payload. The UDP payload sits 42 bytes
+ * (IPv4) or 62 bytes (IPv6) after the Ethernet header, so it is only
+ * 2-byte aligned: a plain uint32_t load there is undefined behaviour
+ * (UBSan: misaligned load). memcpy compiles to the same single mov on x86.
+ */
+static inline uint32_t
+dp_rd_be32(const uint8_t *b)
+{
+	uint32_t v;
+
+	memcpy(&v, b, sizeof(v));
+	return rte_be_to_cpu_32(v);
+}
 
 /* heuristic learning: how well a source matches the signalled endpoint */
 static inline uint8_t
@@ -67,7 +84,11 @@ dp_set_learned(struct dp_flow *f, const struct sl_ep *src, const struct rte_ethe
 
 /*
  * Endpoint learning (rtpengine-compat.md 5.2). @return false when the packet
- * must be dropped (strict source).
+ * must be dropped (strict source). Once confirmed, only signalling (a new
+ * expect restarts learning) or media-handover moves an endpoint; with SRTP
+ * only packets that authenticated get here. `delayed` and `immediate` latch
+ * on any source as rtpengine does; `heuristic` (the default) never latches on
+ * a foreign address unless the signalled one is behind a NAT.
  */
 static inline bool
 dp_learn(struct dp_lcore *lc, struct dp_flow *f, const struct dp_pkt *p, bool stray_rtcp)
@@ -98,6 +119,16 @@ dp_learn(struct dp_lcore *lc, struct dp_flow *f, const struct dp_pkt *p, bool st
 			f->learn_state = DP_LS_CONFIRMED;
 		return true;
 	case CFG_LEARN_HEURISTIC:
+		score = dp_match_score(&p->src, &f->expect);
+		/*
+		 * A source at another address than the signalled one never moves
+		 * the endpoint unless a NAT is expected (dp_nat_expected()): an
+		 * attacker spraying relay ports before the party speaks, or while
+		 * it is silent, gets no media (RTP Bleed). Its packets are treated
+		 * as after confirmation: forwarded, or dropped with strict-source.
+		 */
+		if (score < 2 && !f->learn_foreign)
+			return !(f->flags & DP_F_STRICT);
 		if (lc->now_tsc >= f->learn_until_tsc) {
 			/* window over: confirm the best source seen, or this one */
 			if (f->learned.port == 0)
@@ -105,7 +136,6 @@ dp_learn(struct dp_lcore *lc, struct dp_flow *f, const struct dp_pkt *p, bool st
 			f->learn_state = DP_LS_CONFIRMED;
 			return sl_ep_eq(&p->src, &f->learned) || !(f->flags & DP_F_STRICT);
 		}
-		score = dp_match_score(&p->src, &f->expect);
 		if (f->learned.port == 0 || score >= f->learn_score) {
 			if (!sl_ep_eq(&p->src, &f->learned))
 				dp_set_learned(f, &p->src, &p->eth->src_addr);
@@ -149,20 +179,21 @@ dp_out_mac(struct dp_lcore *lc, struct dp_flow *o)
 static uint16_t
 dp_rtcp_strip_fb(uint8_t *pl, uint16_t len)
 {
-	uint16_t in = 0, out = 0, sub;
+	/* 32 bits: a length word of 0x3FFF is 65536 bytes, 0 in 16 bits (no progress) */
+	unsigned in = 0, out = 0, sub;
 
 	while (in + 4u <= len) {
-		sub = (uint16_t)(((pl[in + 2] << 8 | pl[in + 3]) + 1u) * 4u);
+		sub = ((unsigned)(pl[in + 2] << 8 | pl[in + 3]) + 1u) * 4u;
 		if (sub > len - in)
 			return len; /* malformed: leave it as it was, the peer decides */
 		if (pl[in + 1] != 205 && pl[in + 1] != 206) {
 			if (out != in)
 				memmove(pl + out, pl + in, sub);
-			out = (uint16_t)(out + sub);
+			out += sub;
 		}
-		in = (uint16_t)(in + sub);
+		in += sub;
 	}
-	return out;
+	return (uint16_t)out;
 }
 
 /*
@@ -381,6 +412,7 @@ dp_udp_input(struct dp_lcore *lc, struct dp_pkt *p)
 	uint8_t *pl;
 	struct dp_flow *f;
 	unsigned owner, ulen;
+	enum dp_demux demux;
 	bool rtcp_pt;
 
 	if (unlikely(m->data_len < p->l4_off + sizeof(*udp))) {
@@ -393,6 +425,13 @@ dp_udp_input(struct dp_lcore *lc, struct dp_pkt *p)
 		DP_STAT(lc, drop_udp_bad);
 		goto drop;
 	}
+	/*
+	 * Bytes after the UDP datagram but inside the IP packet belong to nothing:
+	 * left in the mbuf, a rewritten packet would carry them (or, after SRTP
+	 * grows it, stale bytes of an earlier packet) beyond its IP length.
+	 */
+	if (unlikely(p->l4_off + ulen < m->data_len))
+		rte_pktmbuf_trim(m, (uint16_t)(m->data_len - p->l4_off - ulen));
 	p->dport = rte_be_to_cpu_16(udp->dst_port);
 	p->src.port = rte_be_to_cpu_16(udp->src_port);
 	p->plen = (uint16_t)(ulen - sizeof(*udp));
@@ -422,18 +461,18 @@ dp_udp_input(struct dp_lcore *lc, struct dp_pkt *p)
 		p->rtcp = false;
 		goto learn;
 	}
-	/* RFC 7983 demultiplexing on the first byte */
-	if (unlikely(p->plen < 4 || pl[0] < 128 || pl[0] > 191)) {
-		if (p->plen > 0 && (pl[0] <= 3 || (pl[0] >= 20 && pl[0] <= 63))) {
-			dp_punt(lc, m); /* STUN or DTLS: the control thread's business */
-			return;
-		}
+	/* RFC 7983 demultiplexing on the first byte, RFC 5761 on the second */
+	demux = dp_demux(pl, p->plen);
+	if (unlikely(demux == DP_DEMUX_PUNT)) {
+		dp_punt(lc, m); /* STUN or DTLS: the control thread's business */
+		return;
+	}
+	if (unlikely(demux == DP_DEMUX_DROP)) {
 		DP_STAT(lc, drop_unknown);
 		DP_CNT_ADD(f->errors, 1);
 		goto drop;
 	}
-	/* RTCP packet types 194..223 (RFC 5761: SR/RR/SDES/BYE/APP/FB/XR...) */
-	rtcp_pt = pl[1] >= 194 && pl[1] <= 223;
+	rtcp_pt = demux == DP_DEMUX_RTCP;
 	p->rtcp = rtcp_pt;
 	if (unlikely(!rtcp_pt && (f->flags & DP_F_NO_RTP_IN))) {
 		DP_STAT(lc, drop_blackhole);
@@ -472,10 +511,14 @@ learn:
 		dp_tap(lc, f, p, pl);
 	if (p->rtcp) {
 		dp_rtcp_copy(lc, f, p, pl);
-	} else if (likely(!(f->flags & DP_F_RAW))) {
-		/* RFC 3550 A.1/A.8 receive statistics of what this socket receives */
-		rtpstat_update(&lc->rtps[f - lc->flows], rte_be_to_cpu_32(*(const uint32_t *)(pl + 8)),
-			(uint16_t)(pl[2] << 8 | pl[3]), rte_be_to_cpu_32(*(const uint32_t *)(pl + 4)),
+	} else if (likely(!(f->flags & DP_F_RAW) && p->plen >= DP_RTP_HDR_LEN)) {
+		/*
+		 * RFC 3550 A.1/A.8 receive statistics of what this socket receives.
+		 * Plain "RTP" of 4..11 bytes is still relayed, but it has no SSRC or
+		 * timestamp: the bytes after such a payload are not part of it.
+		 */
+		rtpstat_update(&lc->rtps[f - lc->flows], dp_rd_be32(pl + 8),
+			(uint16_t)(pl[2] << 8 | pl[3]), dp_rd_be32(pl + 4),
 			pl[1] & 0x7f, (uint64_t)(((unsigned __int128)lc->now_tsc * lc->ns_mult) >> 32),
 			f->clock_rate);
 	}

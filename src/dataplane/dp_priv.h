@@ -74,6 +74,7 @@ struct dp_lcore {
 } __rte_cache_aligned;
 
 extern struct dp_lcore *dp_lcores[DP_MAX_WORKERS];
+extern uint64_t dp_mbox_pause_until_tsc[DP_MAX_WORKERS]; /* test fault injection (dp.c) */
 extern volatile bool dp_quit;
 extern uint16_t dp_ports_used[DP_MAX_PORTS];
 extern unsigned dp_n_ports_used;

@@ -4,6 +4,8 @@
  * mailbox drain -> idle accounting. Also the worker-owned neighbour table
  * and the application of mailbox messages to the flow table.
  */
+#include <string.h>
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_jhash.h>
@@ -81,7 +83,11 @@ dp_punt(struct dp_lcore *lc, struct rte_mbuf *m)
 static inline uint32_t
 dp_neigh_hash(uint16_t port, const struct sl_ip *ip)
 {
-	return rte_jhash(ip->a, 16, port) & (DP_NEIGH_SIZE - 1);
+	uint32_t key[4];
+
+	/* rte_jhash() reads 32-bit words on x86; struct sl_ip is only byte aligned */
+	memcpy(key, ip->a, sizeof(key));
+	return rte_jhash(key, sizeof(key), port) & (DP_NEIGH_SIZE - 1);
 }
 
 const struct rte_ether_addr *
@@ -183,6 +189,32 @@ dp_held_retry(struct dp_lcore *lc, bool expire_only)
 
 /* ---- mailbox ---- */
 
+/*
+ * Heuristic learning may latch on a source at another address than the
+ * signalled one only where a NAT is to be expected between the party and
+ * us: its SDP named a private, shared (CGN), link-local or unique-local
+ * address. A party that signalled a routable address is reachable there;
+ * a packet from elsewhere is not from it (RTP Bleed, field-lessons 2G).
+ * An unknown endpoint (no answer yet, c=0.0.0.0) latches nothing.
+ */
+static bool
+dp_nat_expected(const struct sl_ip *ip)
+{
+	if (sl_ip_is_any(ip))
+		return false;
+	if (ip->family == AF_INET) {
+		uint32_t a = rte_be_to_cpu_32(sl_ip_v4(ip));
+
+		return (a >> 24) == 10 ||                 /* 10/8 */
+			(a >> 20) == 0xac1 ||              /* 172.16/12 */
+			(a >> 16) == 0xc0a8 ||             /* 192.168/16 */
+			(a >> 22) == (0x64400000u >> 22) || /* 100.64/10 */
+			(a >> 16) == 0xa9fe;               /* 169.254/16 */
+	}
+	return (ip->a[0] & 0xfe) == 0xfc ||                /* fc00::/7 */
+		(ip->a[0] == 0xfe && (ip->a[1] & 0xc0) == 0x80); /* fe80::/10 */
+}
+
 static void
 dp_flow_set(struct dp_lcore *lc, struct dp_flow *f, const struct dp_msg *m)
 {
@@ -220,6 +252,7 @@ dp_flow_set(struct dp_lcore *lc, struct dp_flow *f, const struct dp_msg *m)
 		f->mac_src = DP_MAC_NONE;
 		f->learn_state = DP_LS_LEARNING;
 		f->learn_score = 0;
+		f->learn_foreign = dp_nat_expected(&f->expect.ip);
 	}
 	if (m->has & (DP_HAS_LEARN | DP_HAS_EXPECT)) {
 		if (m->has & DP_HAS_LEARN)
@@ -345,23 +378,28 @@ dp_worker_loop(void *arg)
 	struct rte_mbuf *pkts[DP_BURST];
 	unsigned n, i, work;
 	uint64_t t0, t1;
+	bool mbox;
 
 	lc->now_tsc = rte_rdtsc();
 	while (likely(!dp_quit)) {
 		t0 = rte_rdtsc();
 		lc->now_tsc = t0;
 		work = 0;
+		mbox = likely(__atomic_load_n(&dp_mbox_pause_until_tsc[lc->id],
+			__ATOMIC_RELAXED) <= t0);
 		for (i = 0; i < dp_n_ports_used; i++) {
 			n = rte_eth_rx_burst(dp_ports_used[i], (uint16_t)lc->id, pkts, DP_BURST);
 			if (n > 0) {
-				dp_mbox_catch_up(lc);
+				if (mbox)
+					dp_mbox_catch_up(lc);
 				dp_burst(lc, pkts, n, false);
 				work += n;
 			}
 		}
 		n = rte_ring_dequeue_burst(lc->handoff, (void **)pkts, DP_BURST, NULL);
 		if (n > 0) {
-			dp_mbox_catch_up(lc);
+			if (mbox)
+				dp_mbox_catch_up(lc);
 			dp_burst(lc, pkts, n, true);
 			work += n;
 		}
@@ -371,7 +409,8 @@ dp_worker_loop(void *arg)
 			dp_tx(lc, pkts[i], pkts[i]->port);
 		}
 		work += n;
-		work += dp_mbox_drain(lc);
+		if (mbox)
+			work += dp_mbox_drain(lc);
 		if (unlikely(lc->n_held > 0))
 			dp_held_retry(lc, true);
 		dp_tx_flush(lc);

@@ -45,5 +45,20 @@ int mon_homer_send(const struct hep_msg *msg);
 /** Push queued TCP messages; reconnect when due. */
 void mon_homer_tick(void);
 void mon_homer_counts(uint64_t *sent, uint64_t *dropped);
+/** TCP connection attempts so far (the first one included). */
+uint64_t mon_homer_connects(void);
+/** --homer-enable-ng is on (and HEP export configured). */
+bool mon_homer_ng_enabled(void);
+
+struct sl_ep;
+/**
+ * --homer-enable-ng (mon_homer_ng.c): send one ng exchange on socket @p fd
+ * with @p peer to Homer, rtpengine's way: the request (peer -> our socket)
+ * and the reply (our socket -> peer), each as "cookie SP document" with
+ * protocol type 0x3d and the request's call-id as correlation id; nothing
+ * for ping or when there was no reply (@p reply_len 0). No-op when disabled.
+ */
+void mon_homer_ng(int fd, const struct sl_ep *peer, const char *req, size_t req_len,
+	const char *reply, size_t reply_len);
 
 #endif /* SL_MON_H */

@@ -1,9 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * HEPv3 export to Homer (--homer, --homer-protocol, --homer-id): control
- * thread. UDP sends each message as one datagram; TCP keeps a bounded queue
- * (200 messages, as rtpengine) while connecting and reconnects 30 s after a
- * drop. Nothing here ever blocks the control loop.
+ * HEPv3 export to Homer (--homer, --homer-protocol, --homer-id,
+ * --homer-enable-ng): control thread. UDP sends each message as one
+ * datagram; TCP keeps a bounded queue (200 messages, as rtpengine) while
+ * connecting. Nothing here ever blocks the control loop.
+ *
+ * TCP reconnects after a drop with a backoff of 1, 2, 4 ... 30 s (rtpengine
+ * waits 30 s every time, losing up to 30 s of RTCP after a collector
+ * restart); a connection that carried a message whole resets the backoff.
+ * A collector never sends anything, so a readable socket means it closed
+ * (or reset) the connection: that is checked before every send and five
+ * times a second when idle, so a restart is noticed before messages are
+ * written into a dead connection.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +28,8 @@
 #include "monitor/mon.h"
 
 #define HOMER_QUEUE 200
-#define HOMER_RECONNECT_S 30
+#define HOMER_RECONNECT_S 30 /* longest wait before reconnecting */
+#define HOMER_CHECK_MS 200   /* idle: look for a closed connection this often */
 
 struct homer_msg {
 	size_t len, off;
@@ -28,25 +37,26 @@ struct homer_msg {
 };
 
 static struct {
-	bool on, tcp;
+	bool on, tcp, ng;
 	uint32_t capture_id;
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	int fd;
 	bool connected;
-	uint64_t retry_at;
+	uint64_t retry_at_ms, next_check_ms;
+	unsigned backoff_s; /* next wait after a drop */
 	struct homer_msg q[HOMER_QUEUE];
 	unsigned head, n;
-	uint64_t sent, dropped;
+	uint64_t sent, dropped, connects; /* connects: TCP connection attempts */
 } H = {.fd = -1};
 
 static uint64_t
-mono_s(void)
+mono_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec;
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 int
@@ -65,6 +75,8 @@ mon_homer_init(const struct sl_config *cfg, char *err, size_t errlen)
 	H.sl = sl_ep_to_sockaddr(&ep, &H.ss);
 	H.tcp = cfg->homer_protocol == 1;
 	H.capture_id = cfg->homer_id;
+	H.ng = cfg->homer_enable_ng;
+	H.backoff_s = 1;
 	H.on = true;
 	if (!H.tcp) {
 		H.fd = socket(H.ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -76,8 +88,8 @@ mon_homer_init(const struct sl_config *cfg, char *err, size_t errlen)
 		}
 		H.connected = true;
 	}
-	SL_NOTICE("mon", "HEP export to %s over %s, capture id %u", cfg->homer,
-		H.tcp ? "TCP" : "UDP", H.capture_id);
+	SL_NOTICE("mon", "HEP export to %s over %s, capture id %u%s", cfg->homer,
+		H.tcp ? "TCP" : "UDP", H.capture_id, H.ng ? ", with ng traffic" : "");
 	return 0;
 }
 
@@ -85,6 +97,12 @@ bool
 mon_homer_enabled(void)
 {
 	return H.on;
+}
+
+bool
+mon_homer_ng_enabled(void)
+{
+	return H.on && H.ng;
 }
 
 uint32_t
@@ -100,29 +118,72 @@ tcp_drop(void)
 		close(H.fd);
 	H.fd = -1;
 	H.connected = false;
-	H.retry_at = mono_s() + HOMER_RECONNECT_S;
+	if (H.n > 0)
+		H.q[H.head].off = 0; /* resend the message whole on the next connection */
+	H.retry_at_ms = mono_ms() + (uint64_t)H.backoff_s * 1000u;
+	H.backoff_s = H.backoff_s * 2 > HOMER_RECONNECT_S ? HOMER_RECONNECT_S : H.backoff_s * 2;
 }
 
 static void
 tcp_connect(void)
 {
-	if (H.fd >= 0 || mono_s() < H.retry_at)
+	if (H.fd >= 0 || mono_ms() < H.retry_at_ms)
 		return;
 	H.fd = socket(H.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (H.fd < 0) {
-		H.retry_at = mono_s() + HOMER_RECONNECT_S;
+		tcp_drop();
 		return;
 	}
 	if (connect(H.fd, (struct sockaddr *)&H.ss, H.sl) < 0 && errno != EINPROGRESS) {
 		tcp_drop();
 		return;
 	}
+	H.connects++;
+}
+
+/*
+ * Has the collector closed the connection? It never sends, so anything
+ * readable is EOF, a reset or a failed connect (bytes it did send are
+ * discarded, a bounded amount).
+ * @return 0 open (or still connecting), -errno or -EPIPE (EOF) when dead.
+ */
+static int
+tcp_check(void)
+{
+	char buf[256];
+	unsigned i;
+	ssize_t r;
+
+	for (i = 0; i < 4; i++) {
+		r = recv(H.fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (r == 0)
+			return -EPIPE;
+		if (r < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOTCONN ||
+				errno == EINTR)
+				return 0; /* open, or still connecting */
+			return -errno;
+		}
+	}
+	return 0;
 }
 
 /* push queued messages as far as the socket takes them */
 static void
 tcp_flush(void)
 {
+	uint64_t now = mono_ms();
+	int rc;
+
+	if (H.fd >= 0 && (H.n > 0 || now >= H.next_check_ms)) {
+		H.next_check_ms = now + HOMER_CHECK_MS;
+		rc = tcp_check();
+		if (rc < 0) {
+			SL_LOG_RL(SL_LOG_WARNING, "mon", "HEP TCP connection lost: %s",
+				rc == -EPIPE ? "closed by the collector" : strerror(-rc));
+			tcp_drop();
+		}
+	}
 	tcp_connect();
 	while (H.fd >= 0 && H.n > 0) {
 		struct homer_msg *m = &H.q[H.head];
@@ -132,7 +193,6 @@ tcp_flush(void)
 			if (errno == EAGAIN || errno == EINPROGRESS || errno == ENOTCONN)
 				return; /* not writable yet */
 			SL_LOG_RL(SL_LOG_WARNING, "mon", "HEP TCP connection lost: %s", strerror(errno));
-			m->off = 0; /* resend the message whole on the next connection */
 			tcp_drop();
 			return;
 		}
@@ -145,6 +205,7 @@ tcp_flush(void)
 		H.head = (H.head + 1) % HOMER_QUEUE;
 		H.n--;
 		H.sent++;
+		H.backoff_s = 1; /* this connection works */
 	}
 }
 
@@ -200,6 +261,12 @@ mon_homer_counts(uint64_t *sent, uint64_t *dropped)
 {
 	*sent = H.sent;
 	*dropped = H.dropped;
+}
+
+uint64_t
+mon_homer_connects(void)
+{
+	return H.connects;
 }
 
 void

@@ -161,6 +161,9 @@ mon_metrics_text(char **out)
 	put(&b, "sluice_ng_duplicates_total %llu\n", (unsigned long long)ng_counters.duplicates);
 	metric(&b, "sluice_ng_malformed_total", "counter", "ng datagrams that could not be decoded.");
 	put(&b, "sluice_ng_malformed_total %llu\n", (unsigned long long)ng_counters.malformed);
+	metric(&b, "sluice_ng_denied_total", "counter",
+		"ng datagrams dropped unanswered: source not in --ng-allow.");
+	put(&b, "sluice_ng_denied_total %llu\n", (unsigned long long)ng_counters.denied);
 	if (rec_enabled()) {
 		rec_stats_get(&rs);
 		metric(&b, "sluice_recording_total", "counter", "Recording lcore counters.");

@@ -127,6 +127,7 @@ cmd_totals(const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "ng_errors", err);
 	rte_tel_data_add_dict_u64(d, "ng_duplicates", ng_counters.duplicates);
 	rte_tel_data_add_dict_u64(d, "ng_malformed", ng_counters.malformed);
+	rte_tel_data_add_dict_u64(d, "ng_denied", ng_counters.denied);
 	rte_tel_data_add_dict_u64(d, "neighbours", neigh_count());
 	rte_tel_data_add_dict_u64(d, "ports_pending_reuse", ports_pending_count());
 #define MON_DP(name, desc) rte_tel_data_add_dict_u64(d, "dp_" #name, ds.name);
@@ -172,13 +173,46 @@ add_ep(struct rte_tel_data *d, const char *key, const struct sl_ep *ep)
 	rte_tel_data_add_dict_string(d, key, buf);
 }
 
-/* one call, flattened: p<party>_m<media>_<rtp|rtcp>_<field> */
+/* quality of the stream a party sends on media @p m: p<party>_m<media>_<field> */
+static void
+add_quality(struct rte_tel_data *d, unsigned k, struct call_media *m)
+{
+	struct call_quality q;
+	char key[64];
+
+	if (!m->is_rtp || call_media_quality(m, &q) < 0)
+		return;
+#define Q(f) (snprintf(key, sizeof(key), "p%u_m%u_%s", k, m->index, f), key)
+	rte_tel_data_add_dict_u64(d, Q("ssrc"), q.ssrc);
+	rte_tel_data_add_dict_u64(d, Q("expected"), q.expected);
+	rte_tel_data_add_dict_int(d, Q("lost"), q.lost);
+	rte_tel_data_add_dict_u64(d, Q("jitter_us"), q.jitter_us);
+	rte_tel_data_add_dict_u64(d, Q("jitter_avg_us"), q.jitter_avg_us);
+	rte_tel_data_add_dict_u64(d, Q("jitter_max_us"), q.jitter_max_us);
+	if (q.has_rtcp) {
+		rte_tel_data_add_dict_int(d, Q("rtcp_cum_loss"), q.rtcp_cum_loss);
+		rte_tel_data_add_dict_u64(d, Q("rtcp_jitter_max_ms"), q.rtcp_jitter_max_ms);
+	}
+	if (q.has_mos) {
+		rte_tel_data_add_dict_u64(d, Q("rtcp_loss_avg_pct"), q.rtcp_loss_avg_pct);
+		rte_tel_data_add_dict_u64(d, Q("rtcp_jitter_avg_ms"), q.rtcp_jitter_avg_ms);
+		rte_tel_data_add_dict_u64(d, Q("rtt_avg_us"), q.rtt_avg_us);
+		rte_tel_data_add_dict_u64(d, Q("mos_avg"), q.mos_avg); /* MOS x10 */
+		rte_tel_data_add_dict_u64(d, Q("mos_min"), q.mos_min);
+		rte_tel_data_add_dict_u64(d, Q("mos_max"), q.mos_max);
+		rte_tel_data_add_dict_u64(d, Q("mos_samples"), q.mos_samples);
+	}
+#undef Q
+}
+
+/* one call, flattened: p<party>_m<media>_<rtp|rtcp>_<field>, then quality */
 static int
 cmd_call(const char *params, struct rte_tel_data *d)
 {
 	struct call *c;
 	unsigned k, i, comp;
 	char key[64];
+	time_t now = time(NULL);
 
 	if (params == NULL || params[0] == '\0')
 		return -EINVAL;
@@ -188,6 +222,8 @@ cmd_call(const char *params, struct rte_tel_data *d)
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_string(d, "call_id", c->call_id);
 	rte_tel_data_add_dict_u64(d, "created", c->created_s);
+	rte_tel_data_add_dict_u64(
+		d, "duration_s", (uint64_t)now > c->created_s ? (uint64_t)now - c->created_s : 0);
 	rte_tel_data_add_dict_u64(d, "last_signal", c->last_signal_s);
 	rte_tel_data_add_dict_string(d, "state", c->state == CALL_DELETED ? "deleted" : "active");
 	for (k = 0; k < 2; k++) {
@@ -220,6 +256,7 @@ cmd_call(const char *params, struct rte_tel_data *d)
 				rte_tel_data_add_dict_u64(d, K("packets_out"), v.pkts_out);
 #undef K
 			}
+			add_quality(d, k, p->media[i]);
 		}
 	}
 	return 0;
@@ -370,7 +407,8 @@ mon_init(void)
 			"Call, ng and data-plane totals (calls_*, ng_*, dp_* counters). No parameters"},
 		{"/sluice/calls", tel_calls, "Call-IDs of the current calls (first 512). No parameters"},
 		{"/sluice/call", tel_call,
-			"One call: tags, streams, endpoints, counters. Parameter: call-id"},
+			"One call: tags, streams, counters, quality (loss, jitter, RTCP reports, "
+			"MOS x10). Parameter: call-id"},
 		{"/sluice/lcores", tel_lcores,
 			"Per worker lcore: busy/idle TSC cycles, busy %, packets. No parameters"},
 		{"/sluice/ports", tel_ports, "Per DPDK port: packets, missed, errors. No parameters"},

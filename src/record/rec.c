@@ -28,6 +28,7 @@
 #include "control/config.h"
 #include "record/rec.h"
 #include "record/rec_priv.h"
+#include "record/rec_spool.h"
 #include "record/rec_tap.h"
 
 #define REC_BURST 64
@@ -48,6 +49,7 @@ struct rec_msg {
 	uint32_t id;
 	uint64_t gen;
 	struct rec_open *open; /* OPEN, INFO: owned by the recording lcore afterwards */
+	struct rec_meta *meta; /* CLOSE: metadata to publish after the pcap; owned likewise */
 };
 
 /* owner: the recording lcore, except the counters the control thread reads */
@@ -255,6 +257,21 @@ rec_apply(const struct rec_msg *m)
 		break;
 	}
 done:
+	if (m->meta != NULL) {
+		/*
+		 * After the pcap is closed, never before: a metadata file in
+		 * metadata/ tells its reader (rtpengine's recording daemon, an
+		 * archiver) that the recording is complete.
+		 */
+		int rc = rec_meta_publish(m->meta);
+
+		if (rc < 0) {
+			SL_LOG_RL(SL_LOG_ERR, "rec", "cannot move %s to metadata/: %s",
+				m->meta->tmp_path, strerror(-rc));
+			REC_CNT(errors, 1);
+		}
+		free(m->meta);
+	}
 	__atomic_store_n(&R.applied_gen, m->gen, __ATOMIC_RELEASE);
 }
 
@@ -335,23 +352,19 @@ rec_flush(void)
 	}
 }
 
-static int
-rec_loop(void *arg)
+/* Write up to @p max copies from the tap ring; @return how many were taken. */
+static unsigned
+rec_taps(unsigned max)
 {
 	struct rte_mbuf *pkts[REC_BURST];
-	struct rec_msg msgs[32];
-	uint64_t next_flush = rte_rdtsc() + R.tsc_hz / 1000 * REC_FLUSH_MS;
-	unsigned n, i;
+	unsigned n, i, done = 0;
 
-	(void)arg;
-	while (!R.quit) {
-		unsigned work = 0;
-
-		n = rte_ring_dequeue_burst_elem(R.mbox, msgs, sizeof(msgs[0]), 32, NULL);
-		for (i = 0; i < n; i++)
-			rec_apply(&msgs[i]);
-		work += n;
-		n = rte_ring_dequeue_burst(R.tap, (void **)pkts, REC_BURST, NULL);
+	while (done < max) {
+		n = RTE_MIN(max - done, (unsigned)REC_BURST);
+		n = rte_ring_dequeue_burst(R.tap, (void **)pkts, n, NULL);
+		if (n == 0)
+			break;
+		done += n;
 		for (i = 0; i < n; i++) {
 			const struct rec_tap_hdr *h = rte_pktmbuf_mtod(pkts[i], const struct rec_tap_hdr *);
 			struct rec_slot *s = h->rec_id < REC_SLOTS ? &R.slots[h->rec_id] : NULL;
@@ -369,7 +382,35 @@ rec_loop(void *arg)
 			}
 			rte_pktmbuf_free(pkts[i]);
 		}
+	}
+	return done;
+}
+
+static int
+rec_loop(void *arg)
+{
+	struct rec_msg msgs[32];
+	uint64_t next_flush = rte_rdtsc() + R.tsc_hz / 1000 * REC_FLUSH_MS;
+	unsigned n, i;
+
+	(void)arg;
+	while (!R.quit) {
+		unsigned work = 0;
+
+		n = rte_ring_dequeue_burst_elem(R.mbox, msgs, sizeof(msgs[0]), 32, NULL);
+		for (i = 0; i < n; i++) {
+			/*
+			 * Copies already queued were taken before this close or
+			 * pause was sent: write them first, or a lagging lcore
+			 * would drop the end of a recording (or record a pause).
+			 * An open goes first: its slot's copies come after it.
+			 */
+			if (msgs[i].op == REC_OP_CLOSE || msgs[i].op == REC_OP_PAUSE)
+				work += rec_taps(rte_ring_count(R.tap));
+			rec_apply(&msgs[i]);
+		}
 		work += n;
+		work += rec_taps(REC_BURST);
 		if (rte_rdtsc() >= next_flush) {
 			rec_flush();
 			next_flush = rte_rdtsc() + R.tsc_hz / 1000 * REC_FLUSH_MS;
@@ -381,8 +422,12 @@ rec_loop(void *arg)
 	while ((n = rte_ring_dequeue_burst_elem(R.mbox, msgs, sizeof(msgs[0]), 32, NULL)) > 0)
 		for (i = 0; i < n; i++)
 			rec_apply(&msgs[i]);
-	while ((n = rte_ring_dequeue_burst(R.tap, (void **)pkts, REC_BURST, NULL)) > 0)
-		rte_pktmbuf_free_bulk(pkts, n);
+	{
+		struct rte_mbuf *pkts[REC_BURST];
+
+		while ((n = rte_ring_dequeue_burst(R.tap, (void **)pkts, REC_BURST, NULL)) > 0)
+			rte_pktmbuf_free_bulk(pkts, n);
+	}
 	for (i = 0; i < REC_SLOTS; i++) {
 		if (R.slots[i].open && R.slots[i].o != NULL && R.slots[i].o->transcode)
 			rec_tc_close(i);
@@ -428,9 +473,11 @@ rec_fini(void)
 /* ---- control thread ---- */
 
 static int
-rec_send(uint16_t op, unsigned id, uint16_t flag, struct rec_open *o, uint64_t *gen)
+rec_send(uint16_t op, unsigned id, uint16_t flag, struct rec_open *o, struct rec_meta *meta,
+	uint64_t *gen)
 {
-	struct rec_msg m = {.op = op, .flag = flag, .id = id, .gen = ++R.gen, .open = o};
+	struct rec_msg m = {
+		.op = op, .flag = flag, .id = id, .gen = ++R.gen, .open = o, .meta = meta};
 
 	if (rte_ring_enqueue_elem(R.mbox, &m, sizeof(m)) != 0)
 		return -ENOBUFS;
@@ -457,7 +504,7 @@ rec_slot_open(unsigned id, const struct rec_open *o)
 	if (copy == NULL)
 		return -ENOMEM;
 	*copy = *o;
-	rc = rec_send(REC_OP_OPEN, id, 0, copy, NULL);
+	rc = rec_send(REC_OP_OPEN, id, 0, copy, NULL, NULL);
 	if (rc < 0)
 		free(copy);
 	return rc;
@@ -472,7 +519,7 @@ rec_slot_info(unsigned id, const struct rec_open *o)
 	if (copy == NULL)
 		return -ENOMEM;
 	*copy = *o;
-	rc = rec_send(REC_OP_INFO, id, 0, copy, NULL);
+	rc = rec_send(REC_OP_INFO, id, 0, copy, NULL, NULL);
 	if (rc < 0)
 		free(copy);
 	return rc;
@@ -481,15 +528,33 @@ rec_slot_info(unsigned id, const struct rec_open *o)
 int
 rec_slot_pause(unsigned id, bool paused)
 {
-	return rec_send(REC_OP_PAUSE, id, paused, NULL, NULL);
+	return rec_send(REC_OP_PAUSE, id, paused, NULL, NULL, NULL);
 }
 
 void
-rec_slot_close(unsigned id, bool discard)
+rec_slot_close(unsigned id, bool discard, const struct rec_meta *publish)
 {
+	struct rec_meta *meta = NULL;
 	uint64_t gen;
+	int rc, prc;
 
-	if (rec_send(REC_OP_CLOSE, id, discard, NULL, &gen) < 0) {
+	/* the recording lcore publishes the metadata once it closed the pcap */
+	if (publish != NULL) {
+		meta = malloc(sizeof(*meta));
+		if (meta != NULL)
+			*meta = *publish;
+	}
+	rc = rec_send(REC_OP_CLOSE, id, discard, NULL, meta, &gen);
+	if (rc < 0)
+		free(meta);
+	if (publish != NULL && (meta == NULL || rc < 0)) {
+		/* no message to carry it: publish now rather than never */
+		prc = rec_meta_publish(publish);
+		if (prc < 0)
+			SL_WARN("rec", "cannot move %s to metadata/: %s", publish->tmp_path,
+				strerror(-prc));
+	}
+	if (rc < 0) {
 		/* the slot stays out of use rather than be reused while open */
 		SL_LOG_RL(SL_LOG_ERR, "rec", "recording mailbox full: slot %u leaked", id);
 		return;

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct rec_meta;
 struct rte_mempool;
 struct rte_ring;
 struct sl_config;
@@ -84,9 +85,12 @@ int rec_slot_info(unsigned id, const struct rec_open *o);
 int rec_slot_pause(unsigned id, bool paused);
 /**
  * Close slot @p id (files completed; @p discard deletes the pcap) and give the
- * slot back once the recording lcore applied it.
+ * slot back once the recording lcore applied it. @p publish (NULL: none) is a
+ * finished metadata file (rec_meta_close()) that the recording lcore moves to
+ * metadata/ after closing the pcap, so that its appearance means the pcap is
+ * complete, as with rtpengine.
  */
-void rec_slot_close(unsigned id, bool discard);
+void rec_slot_close(unsigned id, bool discard, const struct rec_meta *publish);
 /** Packets written to slot @p id's pcap so far. */
 uint64_t rec_slot_packets(unsigned id);
 /** Make closed slots reusable (call from the control loop). */

@@ -133,8 +133,12 @@ rec_meta_close(const struct rec_meta *m, uint64_t start_real_us, uint64_t end_re
 		(unsigned long long)(end_real_us / 1000u), (unsigned long long)(end_real_us % 1000u),
 		start, end, metadata != NULL ? metadata : "",
 		metadata != NULL && metadata[0] != '\0' ? "\n" : "");
-	if (rc < 0)
-		return rc;
+	return rc;
+}
+
+int
+rec_meta_publish(const struct rec_meta *m)
+{
 	if (rename(m->tmp_path, m->final_path) < 0)
 		return -errno;
 	return 0;

@@ -7,8 +7,10 @@
  * The pcap method's spool, as rtpengine lays it out (rtpengine-compat.md
  * 7.2): DIR/pcaps/<call-id>-<tag>.pcap (written by the recording lcore),
  * DIR/tmp/rtpengine-meta-<call-id>-<tag>.tmp while the call exists, renamed
- * to DIR/metadata/rtpengine-meta-<call-id>-<tag>.txt when it is destroyed.
- * Control thread only; the files are small and written on signalling events.
+ * to DIR/metadata/rtpengine-meta-<call-id>-<tag>.txt when it is destroyed
+ * and the pcap is complete. The control thread writes the files (small, on
+ * signalling events); the recording lcore publishes them (rec_meta_publish)
+ * once it has closed the pcap.
  */
 
 #include <limits.h>
@@ -37,11 +39,15 @@ int rec_meta_sdp(const struct rec_meta *m, const char *label, const char *mode,
 int rec_meta_paused(const struct rec_meta *m, uint64_t now_real_us);
 
 /**
- * Finish: termination time, call start/end times, the metadata string;
- * rename to metadata/ (or delete both files when @p discard).
+ * Finish: append termination time, call start/end times, the metadata
+ * string (or delete the file when @p discard). The file stays in tmp/ until
+ * rec_meta_publish(). @return 0 or -errno.
  */
 int rec_meta_close(const struct rec_meta *m, uint64_t start_real_us, uint64_t end_real_us,
 	const char *metadata, bool discard);
+
+/** Move a closed metadata file to metadata/. @return 0 or -errno. */
+int rec_meta_publish(const struct rec_meta *m);
 
 /** Escape a call-id for a file name (%XX for anything not [A-Za-z0-9._~@-]). */
 void rec_escape(const char *in, char *out, size_t cap);

@@ -141,6 +141,7 @@ check_defaults(const struct sl_config *c)
 	assert_int_equal(c->mbufs, 8191);
 	assert_int_equal(c->n_listen_ng, 1);
 	assert_string_equal(ep_str(&c->listen_ng[0]), "127.0.0.1:2223");
+	assert_int_equal(c->n_ng_allow, 0);
 }
 
 static void
@@ -995,6 +996,112 @@ test_listen_forms(void **state)
 	assert_string_equal(err, "option --listen-ng: address '0.0.0.0:2223' given twice");
 }
 
+static const char *
+cidr_str(const struct sl_cidr *c)
+{
+	static char buf[4][SL_ADDRSTRLEN + 8];
+	static unsigned i;
+	char a[SL_ADDRSTRLEN];
+	char *b = buf[i++ % 4];
+
+	snprintf(b, SL_ADDRSTRLEN + 8, "%s/%u", sl_ip_fmt(&c->net, a, sizeof(a)), c->prefixlen);
+	return b;
+}
+
+static void
+test_ng_allow(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} ok[] = {
+		{"198.18.0.0/15", "198.18.0.0/15"},
+		{"198.18.1.2", "198.18.1.2/32"},
+		{"198.18.1.2/32", "198.18.1.2/32"},
+		{"0.0.0.0/0", "0.0.0.0/0"},
+		{"2001:db8::/32", "2001:db8::/32"},
+		{"[2001:db8::]/32", "2001:db8::/32"},
+		{"2001:db8::1", "2001:db8::1/128"},
+		{"::/0", "::/0"},
+		{"::ffff:198.18.0.0/111", "::ffff:198.18.0.0/111"},
+	};
+	static const struct {
+		const char *in, *why;
+	} bad[] = {
+		{"", "empty value"},
+		{"198.18.0.0/", "invalid network '198.18.0.0/'"},
+		{"198.18.0.0/33", "invalid prefix length in '198.18.0.0/33' (0..32 for IPv4)"},
+		{"2001:db8::/129", "invalid prefix length in '2001:db8::/129' (0..128 for IPv6)"},
+		{"198.18.0.1/15",
+			"'198.18.0.1/15' has host bits set (the network is 198.18.0.0/15)"},
+		{"2001:db8::1/32",
+			"'2001:db8::1/32' has host bits set (the network is 2001:db8::/32)"},
+		{"198.18.0.0/-1", "invalid network"},
+		{"198.18.0.0/1x", "invalid network"},
+		{"198.18.0.0/ 8", "invalid network"},
+		{"198.18/16", "invalid network"},
+		{"localhost", "invalid network"},
+		{"198.18.0.0/16/1", "invalid network"},
+		{"198.18.0.0:2223", "invalid network"},
+	};
+	char arg[96], path[64], want[160];
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(arg, sizeof(arg), "--ng-allow=%s", ok[i].in);
+		assert_int_equal(LOAD(&cfg, err, "-i", "192.0.2.1", arg), 0);
+		assert_int_equal(cfg.n_ng_allow, 1);
+		assert_string_equal(cidr_str(&cfg.ng_allow[0]), ok[i].out);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(arg, sizeof(arg), "--ng-allow=%s", bad[i].in);
+		assert_int_equal(LOAD(&cfg, err, "-i", "192.0.2.1", arg), -EINVAL);
+		snprintf(want, sizeof(want), "option --ng-allow: %s", bad[i].why);
+		if (strncmp(err, want, strlen(want)) != 0)
+			fail_msg("--ng-allow=%s: got '%s', want '%s...'", bad[i].in, err, want);
+	}
+	/* repeatable, ';' lists, both families; duplicates are an error */
+	assert_int_equal(LOAD(&cfg, err, "-i", "192.0.2.1", "--ng-allow", "198.18.0.0/24",
+				 "--ng-allow=2001:db8::/48;198.18.5.5"),
+		0);
+	assert_int_equal(cfg.n_ng_allow, 3);
+	assert_string_equal(cidr_str(&cfg.ng_allow[0]), "198.18.0.0/24");
+	assert_string_equal(cidr_str(&cfg.ng_allow[1]), "2001:db8::/48");
+	assert_string_equal(cidr_str(&cfg.ng_allow[2]), "198.18.5.5/32");
+	assert_int_equal(LOAD(&cfg, err, "-i", "192.0.2.1", "--ng-allow=198.18.0.0/24",
+				 "--ng-allow=198.18.0.0/24"),
+		-EINVAL);
+	assert_string_equal(err, "option --ng-allow: network '198.18.0.0/24' given twice");
+
+	/* the config file, and the command line replacing the file's list */
+	tmpconf(path, "[sluice]\ninterface = 192.0.2.1\n"
+		      "ng-allow = 198.18.0.0/16\n"
+		      "ng-allow = 2001:db8::/32;198.19.0.1\n");
+	assert_int_equal(LOAD(&cfg, err, "--config-file", path), 0);
+	assert_int_equal(cfg.n_ng_allow, 3);
+	assert_string_equal(cidr_str(&cfg.ng_allow[2]), "198.19.0.1/32");
+	snprintf(arg, sizeof(arg), "--config-file=%s", path);
+	assert_int_equal(LOAD(&cfg, err, arg, "--ng-allow=198.18.7.0/24"), 0);
+	assert_int_equal(cfg.n_ng_allow, 1);
+	assert_string_equal(cidr_str(&cfg.ng_allow[0]), "198.18.7.0/24");
+	unlink(path);
+	tmpconf(path, "[sluice]\ninterface = 192.0.2.1\nng-allow = 198.18.0.1/8\n");
+	assert_int_equal(LOAD(&cfg, err, "--config-file", path), -EINVAL);
+	assert_non_null(strstr(err, "key 'ng-allow': '198.18.0.1/8' has host bits set"));
+	unlink(path);
+
+	/* at most CFG_MAX_NG_ALLOW */
+	{
+		char list[CFG_MAX_NG_ALLOW * 20 + 64];
+		size_t n = (size_t)snprintf(list, sizeof(list), "--ng-allow=");
+
+		for (i = 0; i <= CFG_MAX_NG_ALLOW; i++)
+			n += (size_t)snprintf(list + n, sizeof(list) - n, "198.18.%u.0/24;", i);
+		assert_int_equal(LOAD(&cfg, err, "-i", "192.0.2.1", list), -EINVAL);
+		assert_string_equal(err, "option --ng-allow: too many networks (max 32)");
+	}
+}
+
 /* config/sluice.conf loads and shows every option of the table */
 static void
 test_example_file(void **state)
@@ -1062,6 +1169,7 @@ main(void)
 		cmocka_unit_test(test_cli_errors),
 		cmocka_unit_test(test_config_section_and_none),
 		cmocka_unit_test(test_listen_forms),
+		cmocka_unit_test(test_ng_allow),
 		cmocka_unit_test(test_example_file),
 	};
 

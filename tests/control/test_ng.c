@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include <rte_cycles.h>
+
 #include "control/call.h"
 #include "control/ctl.h"
 #include "control/neigh.h"
@@ -456,6 +458,33 @@ test_timeouts(void **state)
 	th_cfg.final_timeout = 0;
 }
 
+/*
+ * A packet stamped after the sweep read its clock (workers keep receiving
+ * while it runs) is newer than `now`: its age is 0, not a wrapped-around
+ * huge number that timed out calls in the middle of streaming.
+ */
+static void
+test_timeout_packet_after_now(void **state)
+{
+	unsigned to_b, to_a, k;
+	uint64_t t0, tt = calls_totals.ended[CALL_END_TIMEOUT];
+	uint64_t soon = rte_rdtsc() + 3 * rte_get_tsc_hz();
+
+	(void)state;
+	offer_answer("t5", &to_b, &to_a);
+	t0 = call_first()->last_signal_mono;
+	for (k = 0; k < 2; k++) {
+		th_flowp(0, (uint16_t)(to_a + k))->last_rx_tsc = soon;
+		th_flowp(1, (uint16_t)(to_b + k))->last_rx_tsc = soon;
+	}
+	calls_sweep(t0 + 1);
+	assert_int_equal(calls_count(), 1);
+	assert_int_equal(calls_totals.ended[CALL_END_TIMEOUT], tt);
+	req("delete", "call-id", "t5", "delete delay", "#i0e", NULL);
+	calls_sweep(t0 + 1);
+	assert_int_equal(calls_count(), 0);
+}
+
 static uint64_t
 applied(unsigned w)
 {
@@ -795,6 +824,64 @@ test_ice_not_in_answer_to_plain_offerer(void **state)
 	req("delete", "call-id", "ice1", "delete delay", "#i0e", NULL);
 }
 
+/* --ng-allow: a source outside every network gets no reply at all and is counted */
+static void
+test_ng_allow(void **state)
+{
+	static const struct {
+		const char *ip;
+		bool allowed;
+	} srcs[] = {
+		{"127.0.0.1", false},
+		{"198.18.7.7", true},
+		{"198.20.0.1", false},
+		{"::ffff:198.19.0.1", true}, /* IPv4 through a dual-stack socket */
+		{"2001:db8:1::5", true},
+		{"2001:db9::5", false},
+	};
+	struct sl_ep saved = src;
+	uint64_t denied = ng_counters.denied, malformed = ng_counters.malformed;
+	struct ng_val *ctl;
+	int64_t v;
+	char err[256];
+	unsigned i, n_denied = 0;
+
+	(void)state;
+	ng_fini();
+	th_cfg.n_ng_allow = 2;
+	assert_int_equal(sl_cidr_parse("198.18.0.0/15", &th_cfg.ng_allow[0]), 0);
+	assert_int_equal(sl_cidr_parse("2001:db8::/32", &th_cfg.ng_allow[1]), 0);
+	assert_int_equal(ng_init(&th_cfg, err, sizeof(err)), 0);
+	for (i = 0; i < sizeof(srcs) / sizeof(srcs[0]); i++) {
+		const char *r;
+
+		assert_int_equal(sl_ip_parse(srcs[i].ip, &src.ip), 0);
+		r = req("ping", NULL);
+		if (srcs[i].allowed) {
+			assert_non_null(strstr(r, "pong"));
+			continue;
+		}
+		assert_string_equal(r, "");
+		/* not even an error reply for garbage, and it does not count as malformed */
+		assert_string_equal(raw("x1 garbage"), "");
+		n_denied += 2;
+	}
+	assert_int_equal(ng_counters.denied, denied + n_denied);
+	assert_int_equal(ng_counters.malformed, malformed);
+	assert_int_equal(sl_ip_parse("198.18.0.1", &src.ip), 0);
+	ctl = ng_dict_get(ng_dict_get(decode(req("statistics", NULL)), "statistics"),
+		"controlstatistics");
+	assert_int_equal(ng_dict_get_int(ctl, "totaldeniedcount", &v), 0);
+	assert_int_equal(v, (int64_t)(denied + n_denied));
+
+	/* back to no list: every source is answered again */
+	ng_fini();
+	th_cfg.n_ng_allow = 0;
+	assert_int_equal(ng_init(&th_cfg, err, sizeof(err)), 0);
+	src = saved;
+	assert_non_null(strstr(req("ping", NULL), "pong"));
+}
+
 static int
 setup(void **state)
 {
@@ -840,6 +927,7 @@ main(void)
 		cmocka_unit_test(test_families_and_interfaces),
 		cmocka_unit_test(test_query_list_stats),
 		cmocka_unit_test(test_timeouts),
+		cmocka_unit_test(test_timeout_packet_after_now),
 		cmocka_unit_test(test_ports_exhausted),
 		cmocka_unit_test(test_json_offer),
 		cmocka_unit_test(test_rtcp_mux),
@@ -848,6 +936,7 @@ main(void)
 		cmocka_unit_test(test_sdes_offerer),
 		cmocka_unit_test(test_dtls_ice_browser_offer),
 		cmocka_unit_test(test_ice_not_in_answer_to_plain_offerer),
+		cmocka_unit_test(test_ng_allow),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

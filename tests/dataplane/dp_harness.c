@@ -33,15 +33,16 @@ int
 th_setup(const char *name)
 {
 	char pfx[80];
+	/* --no-telemetry: no socket in /var/run/dpdk (the fuzz harnesses share this) */
 	char *argv[] = {(char *)name, "--lcores", "0@0,1@0,2@0", "--no-pci", "--no-huge", "-m",
-		"128", pfx, "--log-level=*:warning", NULL};
+		"128", pfx, "--log-level=*:warning", "--no-telemetry", NULL};
 	char err[256];
 	unsigned i;
 	int port;
 
 	snprintf(prefix, sizeof(prefix), "t-%s-%d", name, (int)getpid());
 	snprintf(pfx, sizeof(pfx), "--file-prefix=%s", prefix);
-	if (rte_eal_init(9, argv) < 0)
+	if (rte_eal_init((int)RTE_DIM(argv) - 1, argv) < 0)
 		return -1;
 	for (i = 0; i < 2; i++) {
 		char rn[32];

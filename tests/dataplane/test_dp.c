@@ -174,16 +174,70 @@ test_heuristic_window_end(void **state)
 	(void)state;
 	call_ab(30016, 30020, 0, CFG_LEARN_HEURISTIC);
 	f = th_flowp(0, 30016);
-	m = fwd1(0, rtp("198.18.1.50", 6000, RA, 30016, 0, 1));
+	/* the party's address, another port (a NAT keeping the address) */
+	m = fwd1(0, rtp(A, 6000, RA, 30016, 0, 1));
 	th_free(&m, 1);
 	assert_int_equal(f->learn_state, DP_LS_LEARNING);
 	/* after the window the best source seen is confirmed */
 	lc->now_tsc = f->learn_until_tsc + 1;
-	m = fwd1(0, rtp("198.18.1.51", 6001, RA, 30016, 0, 2));
+	m = fwd1(0, rtp(A, 6001, RA, 30016, 0, 2));
 	th_free(&m, 1);
 	assert_int_equal(f->learn_state, DP_LS_CONFIRMED);
 	assert_int_equal(f->learned.port, 6000);
 	lc->now_tsc = 0;
+}
+
+/* RTP Bleed: a third address never becomes the destination (heuristic) */
+static void
+test_heuristic_bleed(void **state)
+{
+	struct dp_lcore *lc = dp_lcores[0];
+	struct dp_flow *f;
+	struct rte_mbuf *m;
+	uint64_t strict0;
+
+	(void)state;
+	/* a routable SDP address: before the party speaks, in and after the window */
+	call_ab(30016, 30020, 0, CFG_LEARN_HEURISTIC);
+	f = th_flowp(0, 30016);
+	m = fwd1(0, rtp("198.18.9.9", 4000, RA, 30016, 0, 1));
+	assert_non_null(m); /* forwarded (no strict-source), not latched */
+	th_free(&m, 1);
+	assert_int_equal(f->learned.port, 0);
+	m = fwd1(0, rtp(B, 5000, RB, 30020, 0, 2));
+	check_v4(m, RA, 30016, A, 4000, &mac_a, 2); /* still to the SDP endpoint */
+	th_free(&m, 1);
+	lc->now_tsc = f->learn_until_tsc + 1;
+	m = fwd1(0, rtp("198.18.9.9", 4002, RA, 30016, 0, 3));
+	th_free(&m, 1);
+	assert_int_equal(f->learn_state, DP_LS_LEARNING);
+	assert_int_equal(f->dest.port, 4000);
+	/* the party, late: confirmed at once */
+	m = fwd1(0, rtp(A, 4000, RA, 30016, 0, 4));
+	th_free(&m, 1);
+	assert_int_equal(f->learn_state, DP_LS_CONFIRMED);
+	lc->now_tsc = 0;
+
+	/* strict-source: foreign packets are dropped from the start */
+	call_ab(30016, 30020, DP_F_STRICT, CFG_LEARN_HEURISTIC);
+	strict0 = STAT(0, drop_strict);
+	assert_null(fwd1(0, rtp("198.18.9.9", 4000, RA, 30016, 0, 5)));
+	assert_int_equal(STAT(0, drop_strict), strict0 + 1);
+
+	/* a private SDP address: the party is behind a NAT, another address may latch */
+	th_flow(0, 30016, 1, 30020, 0, "192.168.1.20", 4000, CFG_LEARN_HEURISTIC);
+	f = th_flowp(0, 30016);
+	m = fwd1(0, rtp("198.18.9.10", 4444, RA, 30016, 0, 6));
+	th_free(&m, 1);
+	assert_int_equal(f->learned.port, 4444);
+	assert_int_equal(f->dest.port, 4444);
+
+	/* no endpoint signalled yet (offer only): nothing latches */
+	th_flow(0, 30016, 1, 30020, 0, NULL, 0, CFG_LEARN_HEURISTIC);
+	f = th_flowp(0, 30016);
+	m = fwd1(0, rtp("198.18.9.10", 4444, RA, 30016, 0, 7));
+	th_free(&m, 1);
+	assert_int_equal(f->learned.port, 0);
 }
 
 static void
@@ -846,7 +900,13 @@ test_srtp_bridge(void **state)
 		/* re-keying keeps the ROC/replay state of the old context */
 		relay_in2 = srtp_ctx_create(&km_a);
 		srtp_install(0, pa, relay_in2, relay_out);
-		assert_null(fwd1(0, srtp_pkt(srtp_ctx_create(&km_a), A, 4000, RA, pa, 3)));
+		{
+			/* a fresh sender restarting at seq 3: the adopted replay window drops it */
+			struct srtp_ctx *again = srtp_ctx_create(&km_a);
+
+			assert_null(fwd1(0, srtp_pkt(again, A, 4000, RA, pa, 3)));
+			srtp_ctx_free(again);
+		}
 		m = fwd1(0, srtp_pkt(peer_tx, A, 4000, RA, pa, 4));
 		check_v4(m, RB, pb, B, 5000, &th_peer_mac, 4); /* b latched from its packet */
 		th_free(&m, 1);
@@ -888,6 +948,46 @@ test_send_and_room(void **state)
 	assert_int_equal(dp_mbox_free(1), before);
 }
 
+/* operations that cannot fail wait in order behind a full mailbox */
+static void
+test_send_queued(void **state)
+{
+	struct dp_msg msg, tmp[64];
+	uint64_t gens[3];
+	unsigned i, n, got = 0;
+
+	(void)state;
+	memset(&msg, 0, sizeof(msg));
+	msg.op = DP_OP_NOP;
+	while (dp_send(1, &msg) == 0)
+		;
+	for (i = 0; i < 3; i++) {
+		msg.gen = gens[i] = dp_next_gen();
+		assert_int_equal(dp_send_queued(1, &msg), 0);
+	}
+	assert_int_equal(dp_backlog_count(), 3);
+	/* nothing may overtake the backlog */
+	assert_int_equal(dp_mbox_free(1), 0);
+	assert_int_equal(dp_send(1, &msg), -ENOBUFS);
+	assert_int_equal(dp_backlog_flush(), 3);
+	/* the worker makes room: the backlog moves on, in order */
+	n = rte_ring_dequeue_burst_elem(dp_lcores[1]->mbox, tmp, sizeof(tmp[0]), 64, NULL);
+	assert_true(n >= 3);
+	assert_int_equal(dp_backlog_flush(), 0);
+	assert_int_equal(dp_backlog_count(), 0);
+	while ((n = rte_ring_dequeue_burst_elem(dp_lcores[1]->mbox, tmp, sizeof(tmp[0]), 64,
+			NULL)) > 0)
+		for (i = 0; i < n; i++)
+			if (tmp[i].gen != 0) {
+				assert_true(got < 3);
+				assert_int_equal(tmp[i].gen, gens[got]);
+				got++;
+			}
+	assert_int_equal(got, 3);
+	assert_int_equal(dp_send(1, &msg), 0);
+	rte_ring_dequeue_burst_elem(dp_lcores[1]->mbox, tmp, sizeof(tmp[0]), 64, NULL);
+}
+
 static int
 setup(void **state)
 {
@@ -911,6 +1011,7 @@ main(void)
 		cmocka_unit_test(test_rtcp_socket),
 		cmocka_unit_test(test_latch_nat_heuristic),
 		cmocka_unit_test(test_heuristic_window_end),
+		cmocka_unit_test(test_heuristic_bleed),
 		cmocka_unit_test(test_strict_source),
 		cmocka_unit_test(test_learning_modes),
 		cmocka_unit_test(test_asymmetric_and_handover),
@@ -925,6 +1026,7 @@ main(void)
 		cmocka_unit_test(test_rtcp_mux_and_fb_strip),
 		cmocka_unit_test(test_srtp_bridge),
 		cmocka_unit_test(test_send_and_room),
+		cmocka_unit_test(test_send_queued),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -43,7 +43,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
 
 from sltest.netns import netns_socket  # noqa: E402
-from sltest.rtp import Pattern, RtpPeer, verify_rtcp, verify_rtp  # noqa: E402
+from sltest.rtp import Pattern, RtpPeer, even_loss, verify_rtcp, verify_rtp  # noqa: E402
 from sltest.sdp import build_sdp, parse_sdp  # noqa: E402
 
 T1 = 0.5   # RFC 3261 timer T1 (s)
@@ -263,6 +263,8 @@ class Media:
         self.remote = None
         self.remote_rtcp = None
         self.t_start = None
+        self.loss_pct = 0      # sender-side impairments (--loss, --jitter)
+        self.jitter_ms = 0
 
     def start(self, call_id, remote, remote_rtcp, n):
         self.remote, self.remote_rtcp = remote, remote_rtcp
@@ -270,7 +272,9 @@ class Media:
 
         def run():
             self.tx = self.peer.send_stream(remote, n, ptime_ms=self.ptime, pattern=pat,
-                                            rtcp_dst=remote_rtcp, stop=self.stop_ev)
+                                            rtcp_dst=remote_rtcp, stop=self.stop_ev,
+                                            skip=even_loss(self.loss_pct) if self.loss_pct
+                                            else None, jitter_ms=self.jitter_ms)
         self.t_start = time.monotonic()
         self.thread = threading.Thread(target=run, name='rtp-tx', daemon=True)
         self.thread.start()
@@ -298,6 +302,7 @@ class Media:
             'remote': list(self.remote) if self.remote else None,
             'remote_rtcp': list(self.remote_rtcp) if self.remote_rtcp else None,
             'rtp': {'sent': tx['sent'], 'sent_bytes': tx['bytes'],
+                    'skipped': tx.get('skipped', 0),
                     'received': rtp['received'], 'received_bytes': rtp['bytes'],
                     'valid': rtp['valid'], 'invalid': rtp['invalid'],
                     'duplicates': rtp['duplicates'], 'reordered': rtp['reordered'],
@@ -750,6 +755,10 @@ def main(argv=None):
     ap.add_argument('--rtcp-attr', action='store_true', help='put a=rtcp in our SDP')
     ap.add_argument('--ready-file', help='callee: touch this file once listening')
     ap.add_argument('--no-trace', action='store_true', help='omit the SIP trace from JSON')
+    ap.add_argument('--loss', type=int, default=0,
+                    help='drop this %% of our RTP packets at the sender, evenly spread')
+    ap.add_argument('--jitter', type=int, default=0,
+                    help='send every odd RTP packet this many ms late')
     args = ap.parse_args(argv)
     ipaddress.ip_address(args.media_ip)
     if args.mode == 'caller':
@@ -763,6 +772,7 @@ def main(argv=None):
         if args.ready_file:
             with open(args.ready_file, 'w') as f:
                 f.write('%d\n' % os.getpid())
+    ua.media.loss_pct, ua.media.jitter_ms = args.loss, args.jitter
     try:
         rep = ua.run()
     finally:

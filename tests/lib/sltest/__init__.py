@@ -9,6 +9,7 @@ Modules:
   rtp       RtpPeer, Pattern: RTP/RTCP endpoints with verifiable payloads
   sdp       build and parse the small SDPs the tests exchange
   kamailio  Kamailio: run Kamailio 5.6 with tests/kamailio/kamailio.cfg.tmpl
+  hep       HEPv3 decoder, UDP/TCP collectors, tshark with a HEP3 Lua dissector
   demo      the scripts/demo walkthrough
 
 Addresses used by the harness are confined to 198.18.0.0/15 and

@@ -82,17 +82,18 @@ class Kamailio:
 
     Kamailio(topo, ng_addr=('127.0.0.1', 2223), sip_addr=('127.0.0.1', 5060),
              offer_flags=None, flags=DEFAULT_FLAGS, directions=('a', 'b'),
-             template=TEMPLATE, debug=2, children=2, start=True, timeout=15)
+             template=TEMPLATE, debug=2, children=2, start=True, timeout=15,
+             answer_flags=None)
 
     offer_flags default: flags + ' direction=A direction=B' from
     `directions` (the caller's and callee's relay interfaces; None = no
-    direction).
+    direction).  answer_flags (the answer in a 1xx/2xx) default: flags.
     """
 
     def __init__(self, topo, ng_addr=('127.0.0.1', 2223), sip_addr=('127.0.0.1', 5060),
                  offer_flags=None, flags=DEFAULT_FLAGS, directions=('a', 'b'),
                  template=TEMPLATE, debug=2, children=2, start=True, timeout=15.0,
-                 binary='kamailio'):
+                 binary='kamailio', answer_flags=None):
         self.topo = topo
         self.ng_addr = tuple(ng_addr)
         self.sip_addr = tuple(sip_addr)
@@ -102,6 +103,7 @@ class Kamailio:
             if directions:
                 offer_flags += ''.join(' direction=%s' % d for d in directions)
         self.offer_flags = offer_flags
+        self.answer_flags = answer_flags if answer_flags is not None else flags
         self.binary = shutil.which(binary) or '/usr/sbin/kamailio'
         self.timeout = timeout
         self.dir = os.path.join(topo.workdir, 'kamailio')
@@ -114,6 +116,7 @@ class Kamailio:
                 'LISTEN': self.sip_addr[0], 'SIPPORT': self.sip_addr[1],
                 'NGHOST': self.ng_addr[0], 'NGPORT': self.ng_addr[1],
                 'OFFER_FLAGS': self.offer_flags, 'FLAGS': self.flags,
+                'ANSWER_FLAGS': self.answer_flags,
                 'DEBUG': debug, 'CHILDREN': children,
             }))
         self.proc = None

@@ -26,6 +26,7 @@ import os
 import shutil
 import time
 
+from . import sanitize
 from .ng import NgClient
 from .topo import DPDK_RUNDIR
 
@@ -112,12 +113,18 @@ class Relay:
         """SIGTERM by pid, wait up to `timeout` s (then SIGKILL).
 
         Returns the exit code (0 = clean shutdown; negative = killed by
-        that signal).  Idempotent.
+        that signal).  Idempotent.  A sanitizer report in the relay's
+        stderr (an ASan/UBSan build, scripts/test-sanitize) is printed and
+        turns an exit code of 0 into 1: it is not a clean shutdown, and
+        the test fails at exit anyway (sltest.sanitize).
         """
         if self.proc is None:
             return None
         if self.returncode is None:
-            self.returncode = self.proc.stop(timeout=timeout)
+            rc = self.proc.stop(timeout=timeout)
+            if sanitize.check_proc(self.proc) and rc == 0:
+                rc = 1
+            self.returncode = rc
             self._after_stop()
         return self.returncode
 

@@ -339,7 +339,8 @@ class RtpPeer:
             return [st.block(ssrc) for ssrc, st in list(self._rx.items())[:31]]
 
     def send_stream(self, dst, n, ptime_ms=20, pattern=None, rtcp_dst=None, rtcp_interval=1.0,
-                    pt=0, payload_len=160, ssrc=None, stop=None, first_seq=None, first_ts=None):
+                    pt=0, payload_len=160, ssrc=None, stop=None, first_seq=None, first_ts=None,
+                    skip=None, jitter_ms=0):
         """Send `n` RTP packets to dst=(ip, port), one every ptime_ms.
 
         Payloads come from `pattern` (a Pattern; zero bytes if None).  With
@@ -347,8 +348,12 @@ class RtpPeer:
         socket every rtcp_interval s (first one half an interval in).
         `stop` (threading.Event) ends the stream early.  Pacing is against
         an absolute schedule, so scheduling hiccups do not stretch the
-        stream.  Returns a dict: sent, bytes, rtcp_sent, rtcp_bytes, ssrc,
-        first_seq, first_ts, duration_s, errors.
+        stream.  Impairments: `skip(i)` true drops packet i at the sender
+        (its sequence number is used up: the receiver sees loss);
+        `jitter_ms` sends every odd packet that much late (RFC 3550 jitter
+        then settles at about jitter_ms).  Returns a dict: sent, bytes,
+        skipped, rtcp_sent, rtcp_bytes, ssrc, first_seq, first_ts,
+        duration_s, errors.
         """
         ssrc = ssrc if ssrc is not None else struct.unpack('!I', _rand4())[0]
         seq0 = first_seq if first_seq is not None else struct.unpack('!H', _rand4()[:2])[0]
@@ -356,24 +361,28 @@ class RtpPeer:
         spp = 8 * ptime_ms  # samples per packet at 8 kHz
         period = ptime_ms / 1000.0
         cname = pattern.cname if pattern else 'slt-anon@sluice.test'
-        stats = {'sent': 0, 'bytes': 0, 'rtcp_sent': 0, 'rtcp_bytes': 0, 'ssrc': ssrc,
-                 'first_seq': seq0, 'first_ts': ts0, 'errors': 0}
+        stats = {'sent': 0, 'bytes': 0, 'skipped': 0, 'rtcp_sent': 0, 'rtcp_bytes': 0,
+                 'ssrc': ssrc, 'first_seq': seq0, 'first_ts': ts0, 'errors': 0}
         t0 = time.monotonic()
         next_rtcp = t0 + rtcp_interval / 2.0
         for i in range(n):
             if stop is not None and stop.is_set():
                 break
-            delay = t0 + i * period - time.monotonic()
+            late = jitter_ms / 1000.0 if jitter_ms and i % 2 else 0.0
+            delay = t0 + i * period + late - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
             payload = pattern.payload(i, payload_len) if pattern else bytes(payload_len)
             pkt = build_rtp(seq0 + i, ts0 + i * spp, ssrc, payload, pt=pt, marker=(i == 0))
-            try:
-                self.rtp_sock.sendto(pkt, tuple(dst))
-                stats['sent'] += 1
-                stats['bytes'] += len(pkt)
-            except OSError:
-                stats['errors'] += 1
+            if skip is not None and skip(i):
+                stats['skipped'] += 1
+            else:
+                try:
+                    self.rtp_sock.sendto(pkt, tuple(dst))
+                    stats['sent'] += 1
+                    stats['bytes'] += len(pkt)
+                except OSError:
+                    stats['errors'] += 1
             if rtcp_dst is not None and time.monotonic() >= next_rtcp:
                 next_rtcp += rtcp_interval
                 sr = build_sr(ssrc, ts0 + i * spp, stats['sent'], stats['sent'] * payload_len,
@@ -472,6 +481,12 @@ class RtpPeer:
         """[(src, bytes)] recorded by the capture thread so far."""
         lst = self.rtcp_rx if rtcp else self.rtp_rx
         return [(src, data) for _, src, data in list(lst)]
+
+
+def even_loss(pct):
+    """skip() for send_stream: drops `pct` % of the packets, evenly spread
+    (with 2: packets 49, 99, 149, ...)."""
+    return lambda i: (i * pct) // 100 != ((i + 1) * pct) // 100
 
 
 def _rand4():

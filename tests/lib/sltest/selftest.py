@@ -16,6 +16,7 @@ from . import REPO_ROOT
 from .ng import BencodeError, NgClient, bdecode, bencode, stream_stats, totals
 from .rtp import (Pattern, build_rr, build_rtp, build_sr, is_rtcp, parse_rtcp, parse_rtp,
                   report_block, verify_rtcp, verify_rtp)
+from .sanitize import scan_text
 from .sdp import build_sdp, parse_sdp
 
 
@@ -168,6 +169,25 @@ class TestSipHelpers(unittest.TestCase):
         self.assertEqual(msg.branch, 'z9hG4bKabc')
         self.assertEqual(ua.via_address(msg.get('via'), ('1.1.1.1', 1)), ('127.0.0.1', 5061))
         self.assertEqual(ua.uri_hostport('sip:x@[2001:db8::1]:5070;lr'), ('2001:db8::1', 5070))
+
+
+class TestSanitizerScan(unittest.TestCase):
+    """sanitize.scan_text: what fails a test run against an ASan/UBSan build."""
+
+    def test_reports_found(self):
+        asan = ('14:00:01.000 [INFO] ctl: ready\n=====\n'
+                '==123==ERROR: AddressSanitizer: heap-use-after-free on address 0x1\n'
+                '    #0 0x55 in f ../src/x.c:3\n')
+        self.assertTrue(scan_text(asan).startswith('==123==ERROR: AddressSanitizer'))
+        lsan = '==9==ERROR: LeakSanitizer: detected memory leaks\n'
+        self.assertIsNotNone(scan_text(lsan))
+        ubsan = '../src/dataplane/dp_fwd.c:478:36: runtime error: load of misaligned address\n'
+        self.assertTrue(scan_text('x\n' + ubsan).startswith('../src/dataplane'))
+
+    def test_clean_logs(self):
+        self.assertIsNone(scan_text(''))
+        self.assertIsNone(scan_text('14:00:01.000 [ERR] ctl: ng: runtime error: none\n'
+                                    'AddressSanitizer is mentioned, no report\n'))
 
 
 if __name__ == '__main__':

@@ -39,6 +39,7 @@ import tempfile
 import threading
 import time
 
+from . import sanitize
 from .netns import ip, netns_list, ns_argv, run_in, sysctl
 
 #: every address the harness configures must be inside these ranges
@@ -551,6 +552,9 @@ class Topology:
             proc = self._procs[-1]
             try:
                 proc.stop(timeout=10.0)
+                # before the work dir (and the log) goes: a sanitizer
+                # report fails the test (sanitize._exit_hook)
+                sanitize.check_proc(proc)
             except Exception as e:
                 errors.append('stop %s: %s' % (proc.name, e))
             self._procs.pop()

@@ -116,6 +116,83 @@ test_forward_v4(void **state)
 	assert_true(v.last_rx_tsc != 0);
 }
 
+/* the IPv4 UDP checksum a sender computes (the harness sends none) */
+static void
+set_udp4_cksum(struct rte_mbuf *m)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
+		sizeof(struct rte_ether_hdr));
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+
+	udp->dgram_cksum = 0;
+	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+}
+
+static int
+out_udp4_cksum_verify(struct rte_mbuf *m, uint16_t *cksum)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
+		sizeof(struct rte_ether_hdr));
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+
+	*cksum = udp->dgram_cksum;
+	return rte_ipv4_udptcp_cksum_verify(ip, udp);
+}
+
+/*
+ * IPv4 -> IPv4 with an untouched payload: the outgoing UDP checksum is
+ * updated from the received one (RFC 1624) instead of summed again. It must
+ * be valid for any addresses, ports and payload (carries), never 0, and a
+ * packet that arrived corrupted must leave with a checksum that still fails.
+ */
+static void
+test_forward_v4_cksum_incremental(void **state)
+{
+	struct rte_mbuf *m;
+	uint16_t ck;
+	unsigned i, j, bad = 0, zero = 0;
+
+	(void)state;
+	srand(7);
+	for (j = 0; j < 8; j++)
+		call_ab((uint16_t)(30000 + 8 * j), (uint16_t)(30004 + 8 * j), 0,
+			CFG_LEARN_HEURISTIC);
+	for (i = 0; i < 4000; i++) {
+		bool ab = i & 1;
+		uint16_t pa = (uint16_t)(30000 + 8 * ((i >> 1) % 8));
+		uint8_t *pl;
+		unsigned k;
+
+		m = ab ? rtp(A, 4000, RA, pa, 0, (uint16_t)i) :
+			 rtp(B, 5000, RB, (uint16_t)(pa + 4), 0, (uint16_t)i);
+		pl = rte_pktmbuf_mtod_offset(m, uint8_t *, 14 + 20 + 8);
+		for (k = 12; k < 172; k++)
+			pl[k] = (uint8_t)rand();
+		set_udp4_cksum(m);
+		m = fwd1(0, m);
+		assert_non_null(m);
+		bad += out_udp4_cksum_verify(m, &ck) != 0;
+		zero += ck == 0;
+		th_free(&m, 1);
+	}
+	assert_int_equal(bad, 0);
+	assert_int_equal(zero, 0);
+
+	/* corrupted on the way in (a payload bit flipped after the checksum) */
+	m = rtp(A, 4000, RA, 30000, 0, 1);
+	set_udp4_cksum(m);
+	*rte_pktmbuf_mtod_offset(m, uint8_t *, 14 + 20 + 8 + 40) ^= 0x10;
+	m = fwd1(0, m);
+	assert_non_null(m);
+	assert_int_not_equal(out_udp4_cksum_verify(m, &ck), 0);
+	th_free(&m, 1);
+
+	/* none on the way in: a full checksum on the way out (B's MAC latched from its packets) */
+	m = fwd1(0, rtp(A, 4000, RA, 30000, 0, 2));
+	check_v4(m, RB, 30004, B, 5000, &th_peer_mac, 2);
+	th_free(&m, 1);
+}
+
 static void
 test_rtcp_socket(void **state)
 {
@@ -1008,6 +1085,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_forward_v4),
+		cmocka_unit_test(test_forward_v4_cksum_incremental),
 		cmocka_unit_test(test_rtcp_socket),
 		cmocka_unit_test(test_latch_nat_heuristic),
 		cmocka_unit_test(test_heuristic_window_end),

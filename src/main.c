@@ -25,6 +25,7 @@
 #include "common/log.h"
 #include "control/config.h"
 #include "control/ctl.h"
+#include "crypto/srtp.h"
 #include "dataplane/dp.h"
 #include "monitor/mon.h"
 #include "record/rec.h"
@@ -207,6 +208,10 @@ main(int argc, char **argv)
 	}
 	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 
+	/* which engine does SRTP per packet; the control thread gets managers for key set-up */
+	if (srtp_engine_thread_init() < 0)
+		SL_WARN("main", "srtp: no intel-ipsec-mb manager for the control thread");
+	SL_NOTICE("main", "srtp: per-packet crypto by %s", srtp_engine_name());
 	rc = dp_init(&cfg, err, sizeof(err));
 	if (rc < 0)
 		goto fail;

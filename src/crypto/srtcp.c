@@ -16,23 +16,12 @@
 #include "crypto/srtp.h"
 #include "crypto/srtp_priv.h"
 
-/* RFC 3711 4.1.1 with i = SRTCP index: IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (i * 2^16) */
 int
 srtcp_cm_crypt(struct srtp_keys *k, const struct srtp_pkt *pk)
 {
-	uint32_t idx = pk->eidx & SRTCP_INDEX_MASK;
 	uint8_t iv[16];
-	int i;
 
-	memcpy(iv, k->rtcp.salt, 14);
-	iv[14] = 0;
-	iv[15] = 0;
-	for (i = 0; i < 4; i++)
-		iv[4 + i] ^= pk->p[4 + i];
-	iv[10] ^= (uint8_t)(idx >> 24);
-	iv[11] ^= (uint8_t)(idx >> 16);
-	iv[12] ^= (uint8_t)(idx >> 8);
-	iv[13] ^= (uint8_t)idx;
+	srtcp_cm_iv(k->rtcp.salt, pk, iv);
 	return srtp_ctr_xor(k->rtcp.cipher, iv, pk->p + 8, pk->len - 8);
 }
 
@@ -52,9 +41,12 @@ int
 srtcp_hmac_protect(struct srtp_keys *k, struct srtp_pkt *pk)
 {
 	const struct srtp_suite *s = k->suite;
+	struct IMB_MGR *mb = srtp_imb_job(&k->rtcp, pk->len);
 	uint8_t tag[SHA_DIGEST_LENGTH];
 	int rc;
 
+	if (mb != NULL)
+		return srtcp_imb_hmac(mb, k, pk, true);
 	if ((pk->eidx & SRTCP_E_BIT) && s->rtcp_crypt != NULL) {
 		rc = s->rtcp_crypt(k, pk);
 		if (rc < 0)
@@ -73,11 +65,14 @@ int
 srtcp_hmac_unprotect(struct srtp_keys *k, struct srtp_pkt *pk)
 {
 	const struct srtp_suite *s = k->suite;
+	struct IMB_MGR *mb = srtp_imb_job(&k->rtcp, pk->len);
 	uint8_t tag[SHA_DIGEST_LENGTH];
 	int rc;
 
 	if (k->mki_len > 0 && CRYPTO_memcmp(pk->p + pk->len + 4, k->mki, k->mki_len) != 0)
 		return -ENOKEY;
+	if (mb != NULL)
+		return srtcp_imb_hmac(mb, k, pk, false);
 	rc = srtp_hmac_sha1(&k->rtcp, pk->p, pk->len + 4, NULL, tag);
 	if (rc < 0)
 		return rc;
@@ -88,25 +83,14 @@ srtcp_hmac_unprotect(struct srtp_keys *k, struct srtp_pkt *pk)
 	return 0;
 }
 
-/*
- * RFC 7714 9.1: IV = (0x0000 || SSRC || 0x0000 || 0 || index) XOR salt.
- * AAD: the first 8 octets (the whole packet when E = 0), then E+index.
- */
+/* RFC 7714 9.1 and 17: AAD is the first 8 octets (the whole packet when E = 0), then E+index */
 static int
 aead_rtcp(struct srtp_keys *k, struct srtp_pkt *pk, int enc, const uint8_t word[4])
 {
 	size_t aad = (pk->eidx & SRTCP_E_BIT) ? 8 : pk->len;
-	uint32_t idx = pk->eidx & SRTCP_INDEX_MASK;
 	uint8_t iv[12];
-	int i;
 
-	memcpy(iv, k->rtcp.salt, 12);
-	for (i = 0; i < 4; i++)
-		iv[2 + i] ^= pk->p[4 + i];
-	iv[8] ^= (uint8_t)(idx >> 24);
-	iv[9] ^= (uint8_t)(idx >> 16);
-	iv[10] ^= (uint8_t)(idx >> 8);
-	iv[11] ^= (uint8_t)idx;
+	srtcp_gcm_iv(k->rtcp.salt, pk, iv);
 	return srtp_gcm(k->rtcp.cipher, enc, iv, pk->p, aad, word, 4, pk->p + aad, pk->len - aad,
 		pk->p + pk->len);
 }
@@ -114,9 +98,12 @@ aead_rtcp(struct srtp_keys *k, struct srtp_pkt *pk, int enc, const uint8_t word[
 int
 srtcp_aead_protect(struct srtp_keys *k, struct srtp_pkt *pk)
 {
+	struct IMB_MGR *mb = srtp_imb_gcm(&k->rtcp, pk->len);
 	uint8_t word[4];
 	int rc;
 
+	if (mb != NULL)
+		return srtcp_imb_aead(mb, k, pk, true);
 	srtp_put_be32(word, pk->eidx);
 	rc = aead_rtcp(k, pk, 1, word);
 	if (rc < 0)
@@ -130,9 +117,12 @@ int
 srtcp_aead_unprotect(struct srtp_keys *k, struct srtp_pkt *pk)
 {
 	const uint8_t *word = pk->p + pk->len + SRTP_GCM_TAG_LEN;
+	struct IMB_MGR *mb = srtp_imb_gcm(&k->rtcp, pk->len);
 
 	if (k->mki_len > 0 && CRYPTO_memcmp(word + 4, k->mki, k->mki_len) != 0)
 		return -ENOKEY;
+	if (mb != NULL)
+		return srtcp_imb_aead(mb, k, pk, false);
 	return aead_rtcp(k, pk, 0, word);
 }
 

@@ -4,7 +4,8 @@
 
 /**
  * @file
- * SRTP and SRTCP (RFC 3711, 6188, 7714) on OpenSSL 3 EVP, for the worker lcores.
+ * SRTP and SRTCP (RFC 3711, 6188, 7714) for the worker lcores: per-packet
+ * crypto on intel-ipsec-mb, or OpenSSL 3 EVP where that is not available.
  *
  * Two objects:
  *  - struct srtp_keys (opaque): the key material of one direction of one leg:
@@ -139,6 +140,42 @@ struct srtp_ssrc_info {
 	uint32_t rtcp_index; /* highest SRTCP index sent/authenticated */
 };
 
+/**
+ * Per-packet engines. AES-CM, HMAC-SHA1 and AES-GCM run on intel-ipsec-mb
+ * when the library initialises on this CPU (AES-NI, PCLMULQDQ) and the
+ * calling thread has its managers; OpenSSL runs them otherwise, and always
+ * runs AES-f8 and the KDF. Key sets carry both engines' state, so any
+ * thread can use any key set; both produce the same bytes.
+ */
+
+/**
+ * Probe the library once per process (idempotent, thread-safe; also done
+ * by the first key set-up). SLUICE_SRTP_ENGINE=openssl in the environment
+ * keeps the process on OpenSSL.
+ * @return 0 if intel-ipsec-mb is usable, -ENOTSUP if OpenSSL is the engine.
+ */
+int srtp_engine_init(void);
+
+/** @return static text naming the process's engine, for the start-up log. */
+const char *srtp_engine_name(void);
+
+/**
+ * Give the calling thread its intel-ipsec-mb managers (worker launch, the
+ * control thread, test set-up). Allocates: never call it on the packet
+ * path. Idempotent. A thread that never calls it uses OpenSSL.
+ * @return 0 (also when the process uses OpenSSL) or -ENOMEM.
+ */
+int srtp_engine_thread_init(void);
+
+/** Free the calling thread's managers; it uses OpenSSL from then on. */
+void srtp_engine_thread_fini(void);
+
+/** Tests: put the calling thread on OpenSSL (true) or back on its managers (false). */
+void srtp_engine_force_openssl(bool on);
+
+/** @return true if the calling thread's packet functions run on intel-ipsec-mb. */
+bool srtp_engine_thread_uses_imb(void);
+
 /** @return the suite named @p name (either spelling, any case) or NULL. */
 const struct srtp_suite *srtp_suite_find(const char *name, size_t len);
 
@@ -225,5 +262,16 @@ int srtcp_protect(struct srtp_ctx *ctx, uint8_t *pkt, size_t *len, size_t cap);
  * @return 0, -EINVAL, -EBADMSG, -EALREADY, -ESTALE, -ENOKEY or -EIO.
  */
 int srtcp_unprotect(struct srtp_ctx *ctx, uint8_t *pkt, size_t *len);
+
+/**
+ * Prefetch the keys @p ctx points to (its first line must be on its way
+ * already): for a staged burst, a stage ahead of the packet function.
+ */
+static inline void
+srtp_ctx_prefetch(const struct srtp_ctx *ctx)
+{
+	__builtin_prefetch(ctx->keys);
+	__builtin_prefetch((const char *)ctx->keys + 64);
+}
 
 #endif /* SL_SRTP_H */

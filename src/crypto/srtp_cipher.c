@@ -132,25 +132,12 @@ srtp_gcm(EVP_CIPHER_CTX *c, int enc, const uint8_t iv[12], const uint8_t *aad, s
 
 /* ---- RTP transforms; pk->len excludes the trailer ---- */
 
-/* RFC 3711 4.1.1: IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (index * 2^16) */
 int
 srtp_cm_rtp_crypt(struct srtp_keys *k, const struct srtp_pkt *pk)
 {
-	const uint8_t *p = pk->p;
 	uint8_t iv[16];
-	int i;
 
-	memcpy(iv, k->rtp.salt, 14);
-	iv[14] = 0;
-	iv[15] = 0;
-	for (i = 0; i < 4; i++)
-		iv[4 + i] ^= p[8 + i];
-	iv[8] ^= (uint8_t)(pk->roc >> 24);
-	iv[9] ^= (uint8_t)(pk->roc >> 16);
-	iv[10] ^= (uint8_t)(pk->roc >> 8);
-	iv[11] ^= (uint8_t)pk->roc;
-	iv[12] ^= p[2];
-	iv[13] ^= p[3];
+	srtp_cm_rtp_iv(k->rtp.salt, pk, iv);
 	return srtp_ctr_xor(k->rtp.cipher, iv, pk->p + pk->hlen, pk->len - pk->hlen);
 }
 
@@ -174,9 +161,12 @@ int
 srtp_hmac_rtp_protect(struct srtp_keys *k, struct srtp_pkt *pk)
 {
 	const struct srtp_suite *s = k->suite;
+	struct IMB_MGR *mb = srtp_imb_job(&k->rtp, pk->len);
 	uint8_t roc[4], tag[SHA_DIGEST_LENGTH];
 	int rc;
 
+	if (mb != NULL)
+		return srtp_imb_rtp_hmac(mb, k, pk, true);
 	if (s->rtp_crypt != NULL && !(k->flags & SRTP_F_UNENCRYPTED_SRTP)) {
 		rc = s->rtp_crypt(k, pk);
 		if (rc < 0)
@@ -197,11 +187,14 @@ int
 srtp_hmac_rtp_unprotect(struct srtp_keys *k, struct srtp_pkt *pk)
 {
 	const struct srtp_suite *s = k->suite;
+	struct IMB_MGR *mb = srtp_imb_job(&k->rtp, pk->len);
 	uint8_t roc[4], tag[SHA_DIGEST_LENGTH];
 	int rc;
 
 	if (k->mki_len > 0 && CRYPTO_memcmp(pk->p + pk->len, k->mki, k->mki_len) != 0)
 		return -ENOKEY;
+	if (mb != NULL)
+		return srtp_imb_rtp_hmac(mb, k, pk, false);
 	if (!(k->flags & SRTP_F_UNAUTHENTICATED_SRTP)) {
 		srtp_put_be32(roc, pk->roc);
 		rc = srtp_hmac_sha1(&k->rtp, pk->p, pk->len, roc, tag);
@@ -215,24 +208,6 @@ srtp_hmac_rtp_unprotect(struct srtp_keys *k, struct srtp_pkt *pk)
 	return 0;
 }
 
-/* RFC 7714 8.1: IV = (0x0000 || SSRC || ROC || SEQ) XOR salt */
-static void
-gcm_rtp_iv(const struct srtp_keys *k, const struct srtp_pkt *pk, uint8_t iv[12])
-{
-	const uint8_t *p = pk->p;
-	int i;
-
-	memcpy(iv, k->rtp.salt, 12);
-	for (i = 0; i < 4; i++)
-		iv[2 + i] ^= p[8 + i];
-	iv[6] ^= (uint8_t)(pk->roc >> 24);
-	iv[7] ^= (uint8_t)(pk->roc >> 16);
-	iv[8] ^= (uint8_t)(pk->roc >> 8);
-	iv[9] ^= (uint8_t)pk->roc;
-	iv[10] ^= p[2];
-	iv[11] ^= p[3];
-}
-
 /*
  * RFC 7714 7.1/8.2: header || ciphertext || tag || MKI, the header (with
  * CSRCs and extension) is AAD. Unencrypted SRTP (14.1): the whole packet is
@@ -242,9 +217,12 @@ static int
 aead_rtp(struct srtp_keys *k, struct srtp_pkt *pk, int enc)
 {
 	size_t aad = (k->flags & SRTP_F_UNENCRYPTED_SRTP) ? pk->len : pk->hlen;
+	struct IMB_MGR *mb = srtp_imb_gcm(&k->rtp, pk->len);
 	uint8_t iv[12];
 
-	gcm_rtp_iv(k, pk, iv);
+	if (mb != NULL)
+		return srtp_imb_rtp_aead(mb, k, pk, enc);
+	srtp_gcm_rtp_iv(k->rtp.salt, pk, iv);
 	return srtp_gcm(k->rtp.cipher, enc, iv, pk->p, aad, NULL, 0, pk->p + aad, pk->len - aad,
 		pk->p + pk->len);
 }

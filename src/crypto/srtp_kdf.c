@@ -146,16 +146,22 @@ dir_init(struct srtp_dir *d, const struct srtp_suite *s, const struct srtp_sessi
 		if (d->f8_iv == NULL)
 			return -EIO;
 	}
-	if (!s->aead)
-		return hmac_init(d, sk->auth);
-	return 0;
+	if (!s->aead) {
+		int rc = hmac_init(d, sk->auth);
+
+		if (rc < 0)
+			return rc;
+	}
+	/* the same keys once more, scheduled for intel-ipsec-mb when it is usable */
+	return srtp_imb_dir_init(d, s, sk);
 }
 
 static void
-dir_fini(struct srtp_dir *d)
+dir_fini(struct srtp_dir *d, const struct srtp_suite *s)
 {
 	EVP_CIPHER_CTX_free(d->cipher);
 	EVP_CIPHER_CTX_free(d->f8_iv);
+	srtp_imb_dir_fini(d, s);
 #if SRTP_HMAC_EVP
 	EVP_MD_CTX_free(d->ipad);
 	EVP_MD_CTX_free(d->opad);
@@ -259,8 +265,8 @@ srtp_keys_free(struct srtp_keys *k)
 {
 	if (k == NULL)
 		return;
-	dir_fini(&k->rtp);
-	dir_fini(&k->rtcp);
+	dir_fini(&k->rtp, k->suite);
+	dir_fini(&k->rtcp, k->suite);
 	OPENSSL_cleanse(k, sizeof(*k));
 	free(k);
 }

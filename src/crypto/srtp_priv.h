@@ -41,10 +41,17 @@ enum srtp_label {
 	SRTP_LABEL_RTCP_SALT = 5,
 };
 
-/* One of the SRTP / SRTCP halves of a key set. owner: the lcore using it */
+struct IMB_MGR;
+
+/*
+ * One of the SRTP / SRTCP halves of a key set. owner: the lcore using it.
+ * Both engines' state is kept: a thread without an intel-ipsec-mb manager
+ * (or one forced to OpenSSL) must still be able to use any key set.
+ */
 struct srtp_dir {
 	EVP_CIPHER_CTX *cipher;		 /* CTR, GCM or F8's CBC, keyed once; NULL: NULL cipher */
 	EVP_CIPHER_CTX *f8_iv;		 /* F8: ECB keyed with k_e XOR (k_s || 0x55..) for IV' */
+	void *imb; /* intel-ipsec-mb key schedule (srtp_imb.c); NULL: OpenSSL only */
 	uint8_t salt[SRTP_MAX_SALT_LEN]; /* session salt */
 #if SRTP_HMAC_EVP
 	EVP_MD_CTX *ipad, *opad, *work;
@@ -172,6 +179,125 @@ srtp_replay_update(uint64_t *hi, uint64_t win[2], uint64_t idx)
 		win[d >> 6] |= 1ull << (d & 63);
 	}
 }
+
+/* ---- IVs, shared by both engines so that they cannot disagree ---- */
+
+/* RFC 3711 4.1.1: IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (index * 2^16) */
+static inline void
+srtp_cm_rtp_iv(const uint8_t salt[14], const struct srtp_pkt *pk, uint8_t iv[16])
+{
+	const uint8_t *p = pk->p;
+	int i;
+
+	memcpy(iv, salt, 14);
+	iv[14] = 0;
+	iv[15] = 0;
+	for (i = 0; i < 4; i++)
+		iv[4 + i] ^= p[8 + i];
+	iv[8] ^= (uint8_t)(pk->roc >> 24);
+	iv[9] ^= (uint8_t)(pk->roc >> 16);
+	iv[10] ^= (uint8_t)(pk->roc >> 8);
+	iv[11] ^= (uint8_t)pk->roc;
+	iv[12] ^= p[2];
+	iv[13] ^= p[3];
+}
+
+/* RFC 3711 4.1.1 with i = SRTCP index */
+static inline void
+srtcp_cm_iv(const uint8_t salt[14], const struct srtp_pkt *pk, uint8_t iv[16])
+{
+	uint32_t idx = pk->eidx & SRTCP_INDEX_MASK;
+	int i;
+
+	memcpy(iv, salt, 14);
+	iv[14] = 0;
+	iv[15] = 0;
+	for (i = 0; i < 4; i++)
+		iv[4 + i] ^= pk->p[4 + i];
+	iv[10] ^= (uint8_t)(idx >> 24);
+	iv[11] ^= (uint8_t)(idx >> 16);
+	iv[12] ^= (uint8_t)(idx >> 8);
+	iv[13] ^= (uint8_t)idx;
+}
+
+/* RFC 7714 8.1: IV = (0x0000 || SSRC || ROC || SEQ) XOR salt */
+static inline void
+srtp_gcm_rtp_iv(const uint8_t salt[12], const struct srtp_pkt *pk, uint8_t iv[12])
+{
+	const uint8_t *p = pk->p;
+	int i;
+
+	memcpy(iv, salt, 12);
+	for (i = 0; i < 4; i++)
+		iv[2 + i] ^= p[8 + i];
+	iv[6] ^= (uint8_t)(pk->roc >> 24);
+	iv[7] ^= (uint8_t)(pk->roc >> 16);
+	iv[8] ^= (uint8_t)(pk->roc >> 8);
+	iv[9] ^= (uint8_t)pk->roc;
+	iv[10] ^= p[2];
+	iv[11] ^= p[3];
+}
+
+/* RFC 7714 9.1: IV = (0x0000 || SSRC || 0x0000 || 0 || index) XOR salt */
+static inline void
+srtcp_gcm_iv(const uint8_t salt[12], const struct srtp_pkt *pk, uint8_t iv[12])
+{
+	uint32_t idx = pk->eidx & SRTCP_INDEX_MASK;
+	int i;
+
+	memcpy(iv, salt, 12);
+	for (i = 0; i < 4; i++)
+		iv[2 + i] ^= pk->p[4 + i];
+	iv[8] ^= (uint8_t)(idx >> 24);
+	iv[9] ^= (uint8_t)(idx >> 16);
+	iv[10] ^= (uint8_t)(idx >> 8);
+	iv[11] ^= (uint8_t)idx;
+}
+
+/* ---- intel-ipsec-mb engine (srtp_imb.c) ---- */
+
+/*
+ * The calling thread's managers, set by srtp_engine_thread_init(); NULL:
+ * this thread uses OpenSSL. @c srtp_mb_job runs AES-CM + HMAC-SHA1 jobs,
+ * @c srtp_mb_gcm the direct AES-GCM calls; they may be the same manager.
+ * initial-exec: one %fs-relative load per packet, no __tls_get_addr.
+ */
+extern __thread struct IMB_MGR *srtp_mb_job __attribute__((tls_model("initial-exec")));
+extern __thread struct IMB_MGR *srtp_mb_gcm __attribute__((tls_model("initial-exec")));
+
+/*
+ * Longest packet (without trailer) the library path takes: its HMAC lanes
+ * take at most 65534 bytes and the hashed part is the packet + 4 (ROC or
+ * E+index). Far below 2^16 AES blocks, so the CTR counter (low 16 bits of
+ * the IV, zero at the start) cannot carry into the IV's other bits, where
+ * counter widths could differ. UDP payloads are shorter anyway; longer
+ * packets go to OpenSSL.
+ */
+#define SRTP_IMB_MAX_LEN (65534u - 4)
+
+/* @return the manager to run @p d's HMAC family transform with, or NULL for OpenSSL */
+static inline struct IMB_MGR *
+srtp_imb_job(const struct srtp_dir *d, size_t len)
+{
+	return d->imb != NULL && len <= SRTP_IMB_MAX_LEN ? srtp_mb_job : NULL;
+}
+
+/* @return the manager to run @p d's AES-GCM transform with, or NULL for OpenSSL */
+static inline struct IMB_MGR *
+srtp_imb_gcm(const struct srtp_dir *d, size_t len)
+{
+	return d->imb != NULL && len <= SRTP_IMB_MAX_LEN ? srtp_mb_gcm : NULL;
+}
+
+/* Key @p d for the library (AES-CM, NULL cipher or AES-GCM suites); 0 or -errno */
+int srtp_imb_dir_init(struct srtp_dir *d, const struct srtp_suite *s,
+	const struct srtp_session_keys *sk);
+void srtp_imb_dir_fini(struct srtp_dir *d, const struct srtp_suite *s);
+
+int srtp_imb_rtp_hmac(struct IMB_MGR *mb, struct srtp_keys *k, struct srtp_pkt *pk, bool protect);
+int srtp_imb_rtp_aead(struct IMB_MGR *mb, struct srtp_keys *k, struct srtp_pkt *pk, bool protect);
+int srtcp_imb_hmac(struct IMB_MGR *mb, struct srtp_keys *k, struct srtp_pkt *pk, bool protect);
+int srtcp_imb_aead(struct IMB_MGR *mb, struct srtp_keys *k, struct srtp_pkt *pk, bool protect);
 
 /* srtp.c: a slot for @p ssrc once its first packet passed (free, else LRU) */
 struct srtp_ssrc *srtp_slot_claim(struct srtp_ctx *ctx, uint32_t ssrc);

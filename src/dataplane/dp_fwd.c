@@ -755,8 +755,23 @@ dp_burst(struct dp_lcore *lc, struct rte_mbuf **pkts, unsigned n, bool from_hand
 				dp_prefetch_flow(f[i]);
 		}
 		for (i = 0; i < k; i++) {
-			if (f[i] != NULL && f[i]->out_idx < dp_conf.flows_per_worker)
+			if (f[i] == NULL)
+				continue;
+			if (f[i]->out_idx < dp_conf.flows_per_worker)
 				dp_prefetch_flow(&lc->flows[f[i]->out_idx]);
+			if (f[i]->srtp_in != NULL)
+				rte_prefetch0(f[i]->srtp_in);
+		}
+		/*
+		 * SRTP: the first line of the receiving context (keys pointer, SSRCs)
+		 * and then its keys were the largest stalls left in
+		 * srtp_rtp_unprotect (BENCHMARKS.md). Only lines already fetched
+		 * are read here: reading the out-flows too cost the plain relay ~40
+		 * cycles at 100k flows, so their contexts are not prefetched.
+		 */
+		for (i = 0; i < k; i++) {
+			if (f[i] != NULL && f[i]->srtp_in != NULL)
+				srtp_ctx_prefetch(f[i]->srtp_in);
 		}
 		for (i = base; i < base + k; i++) {
 			if (from_handoff) {

@@ -11,6 +11,7 @@
 #include <rte_jhash.h>
 #include <rte_ring_elem.h>
 
+#include "common/log.h"
 #include "control/config.h"
 #include "crypto/srtp.h"
 #include "dataplane/dp_priv.h"
@@ -380,6 +381,13 @@ dp_worker_loop(void *arg)
 	uint64_t t0, t1;
 	bool mbox;
 
+	/*
+	 * This lcore's intel-ipsec-mb managers (an IMB_MGR is not thread-safe):
+	 * allocated here, before the loop, never per packet. Without them the
+	 * SRTP functions fall back to OpenSSL, slower but correct.
+	 */
+	if (srtp_engine_thread_init() < 0)
+		SL_WARN("dp", "worker %u: no intel-ipsec-mb manager, SRTP on OpenSSL", lc->id);
 	lc->now_tsc = rte_rdtsc();
 	while (likely(!dp_quit)) {
 		t0 = rte_rdtsc();
@@ -431,5 +439,6 @@ dp_worker_loop(void *arg)
 	dp_tx_flush(lc);
 	lc->now_tsc = UINT64_MAX; /* expire everything still held */
 	dp_held_retry(lc, true);
+	srtp_engine_thread_fini();
 	return 0;
 }

@@ -535,6 +535,7 @@ burst_loop(void *arg)
 	uint64_t t0, t1;
 	uint16_t n;
 
+	srtp_engine_thread_init(); /* as dp_worker_loop does at launch */
 	while (!burst_stop) {
 		t0 = rte_rdtsc();
 		lc->now_tsc = t0;
@@ -549,6 +550,7 @@ burst_loop(void *arg)
 			burst_samples[n_burst_samples++] = (uint32_t)(t1 - t0);
 	}
 	dp_tx_flush(lc);
+	srtp_engine_thread_fini();
 	return 0;
 }
 
@@ -893,6 +895,9 @@ main(int argc, char **argv)
 	}
 	if (rte_lcore_count() != 2)
 		die("%s", "need exactly two lcores: --cpus GEN,WORKER");
+	/* the generator protects the packets it feeds: it gets its managers too */
+	if (srtp_engine_thread_init() < 0)
+		die("%s", "srtp_engine_thread_init failed");
 	hz = rte_get_tsc_hz();
 
 	ring_in = rte_ring_create(
@@ -994,12 +999,13 @@ main(int argc, char **argv)
 	       "\"mem\": \"%s\", \"touch\": %s, \"inflight\": %u, \"frame_bytes\": %u, "
 	       "\"tsc_hz\": %" PRIu64 ", \"flow_table_bytes\": %zu, \"sizeof_flow\": %zu, "
 	       "\"seconds\": %.2f, \"intervals\": %u, \"worker_cpu\": %d, "
-	       "\"worker_runq_wait\": %.4f, \"cpu_steal\": %.4f, ",
+	       "\"worker_runq_wait\": %.4f, \"cpu_steal\": %.4f, \"srtp_engine\": \"%s\", ",
 		sc->name, sc->desc, opt.label, opt.flows, n_calls, 2 * n_addr_side, opt.mode,
 		huge ? "hugepages" : "no-huge", opt.touch ? "true" : "false", opt.inflight,
 		14 + 20 + 8 + RTP_LEN, hz, table_bytes, sizeof(struct dp_flow), opt.seconds, nv,
 		worker_cpu, (double)(wait1 - wait0) / 1e9 / opt.seconds,
-		(double)(steal1 - steal0) / (double)sysconf(_SC_CLK_TCK) / opt.seconds);
+		(double)(steal1 - steal0) / (double)sysconf(_SC_CLK_TCK) / opt.seconds,
+		srtp_engine_name());
 	if (strcmp(opt.mode, "loop") == 0) {
 		double c50 = pct_dbl(cpp, nv, 0.5), c10 = pct_dbl(cpp, nv, 0.1),
 		       c90 = pct_dbl(cpp, nv, 0.9);

@@ -1014,5 +1014,17 @@ main(void)
 		cmocka_unit_test(test_all_suites_roundtrip),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed;
+
+	/* every test on each engine: OpenSSL, then intel-ipsec-mb where the CPU allows it */
+	assert_int_equal(srtp_engine_thread_init(), 0);
+	srtp_engine_force_openssl(true);
+	failed = cmocka_run_group_tests_name("srtp_openssl", tests, NULL, NULL);
+	srtp_engine_force_openssl(false);
+	if (srtp_engine_thread_uses_imb())
+		failed += cmocka_run_group_tests_name("srtp_ipsec_mb", tests, NULL, NULL);
+	else
+		printf("srtp: intel-ipsec-mb not usable here (%s)\n", srtp_engine_name());
+	srtp_engine_thread_fini();
+	return failed;
 }

@@ -543,5 +543,16 @@ main(void)
 		cmocka_unit_test(test_aes192_kdf_divergence),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	int failed;
+
+	/* libsrtp2 against each of our engines: OpenSSL, then intel-ipsec-mb if usable here */
+	if (srtp_engine_thread_init() < 0)
+		return 1;
+	srtp_engine_force_openssl(true);
+	failed = cmocka_run_group_tests_name("libsrtp_openssl", tests, setup, teardown);
+	srtp_engine_force_openssl(false);
+	if (srtp_engine_thread_uses_imb())
+		failed += cmocka_run_group_tests_name("libsrtp_ipsec_mb", tests, setup, teardown);
+	srtp_engine_thread_fini();
+	return failed;
 }

@@ -11,6 +11,7 @@
 #include <rte_ring.h>
 #include <rte_udp.h>
 
+#include "crypto/srtp.h"
 #include "dp_harness.h"
 
 struct sl_config th_cfg;
@@ -68,6 +69,9 @@ th_setup(const char *name)
 		fprintf(stderr, "dp_init: %s\n", err);
 		return -1;
 	}
+	/* this thread runs the bursts, as a worker lcore would: it gets its managers */
+	if (srtp_engine_thread_init() < 0)
+		return -1;
 	return 0;
 }
 

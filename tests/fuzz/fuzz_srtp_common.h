@@ -8,7 +8,9 @@
  * and salt are fixed.
  *   [0] suite index (mod SRTP_SUITE_COUNT)
  *   [1] bits 0-1 MKI length 0/1/4/16, bit 2 UNENCRYPTED_SRTP,
- *       bit 3 UNENCRYPTED_SRTCP, bit 4 UNAUTHENTICATED_SRTP
+ *       bit 3 UNENCRYPTED_SRTCP, bit 4 UNAUTHENTICATED_SRTP,
+ *       bit 5 per-packet crypto on OpenSSL instead of intel-ipsec-mb
+ *       (both engines are fuzzed; without the library both are OpenSSL)
  */
 
 #include "crypto/srtp.h"
@@ -18,8 +20,16 @@ static inline int
 fuzz_srtp_master(struct fuzz_in *in, struct srtp_master *m)
 {
 	static const uint8_t mki_lens[4] = {0, 1, 4, 16};
+	static bool engine_ready;
 	uint8_t suite = fuzz_u8(in), opt = fuzz_u8(in);
 	unsigned i;
+
+	if (!engine_ready) {
+		/* this thread's managers, once: as a worker gets them at launch */
+		srtp_engine_thread_init();
+		engine_ready = true;
+	}
+	srtp_engine_force_openssl((opt & 32) != 0);
 
 	memset(m, 0, sizeof(*m));
 	m->suite = &srtp_suites[suite % SRTP_SUITE_COUNT];

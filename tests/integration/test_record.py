@@ -269,6 +269,8 @@ def sc_basic(x):
     try:
         tmp = x.files('tmp', 'rtpengine-meta-%s-*.tmp' % cid)
         c.check(len(tmp) == 1, '1: metadata in tmp/ while the call exists (%s)' % tmp)
+        # the recording lcore creates the file just after the reply: wait for it (bounded)
+        wait_until(lambda: x.files('pcaps', '%s-*.pcap' % cid), 3.0, 0.02)
         pcaps = x.files('pcaps', '%s-*.pcap' % cid)
         c.check(len(pcaps) == 1 and x.last_offer.get('recordings') == pcaps,
                 '1: the offer reply lists the pcap under "recordings" (%s)'

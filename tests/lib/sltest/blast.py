@@ -19,7 +19,6 @@ foreign or altered packets.  Everything is bounded by time and count.
 
 import argparse
 import ctypes
-import ctypes.util
 import errno
 import json
 import socket
@@ -27,51 +26,14 @@ import struct
 import sys
 import time
 
+from sltest import mmsg
+
 MAGIC = b'SLB1'
 PAYLOAD_LEN = 160
 PKT_LEN = 12 + PAYLOAD_LEN
 FILLER = bytes((i * 7 + 3) & 0xff for i in range(PAYLOAD_LEN - 16))
 BATCH = 32
 MAX_PKTS = 5_000_000            # per run, whatever the arguments say
-
-_libc = ctypes.CDLL(ctypes.util.find_library('c') or None, use_errno=True)
-
-
-class _Iovec(ctypes.Structure):
-    _fields_ = [('iov_base', ctypes.c_void_p), ('iov_len', ctypes.c_size_t)]
-
-
-class _Msghdr(ctypes.Structure):
-    _fields_ = [('msg_name', ctypes.c_void_p), ('msg_namelen', ctypes.c_uint32),
-                ('msg_iov', ctypes.POINTER(_Iovec)), ('msg_iovlen', ctypes.c_size_t),
-                ('msg_control', ctypes.c_void_p), ('msg_controllen', ctypes.c_size_t),
-                ('msg_flags', ctypes.c_int)]
-
-
-class _Mmsghdr(ctypes.Structure):
-    _fields_ = [('msg_hdr', _Msghdr), ('msg_len', ctypes.c_uint)]
-
-
-class _SockaddrIn(ctypes.Structure):
-    _fields_ = [('sin_family', ctypes.c_ushort), ('sin_port', ctypes.c_uint16),
-                ('sin_addr', ctypes.c_uint8 * 4), ('sin_zero', ctypes.c_uint8 * 8)]
-
-
-_libc.sendmmsg.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_uint, ctypes.c_int]
-_libc.sendmmsg.restype = ctypes.c_int
-_libc.recvmmsg.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_uint, ctypes.c_int,
-                           ctypes.c_void_p]
-_libc.recvmmsg.restype = ctypes.c_int
-
-MSG_DONTWAIT = 0x40
-
-
-def _sockaddr(ip, port):
-    sa = _SockaddrIn()
-    sa.sin_family = socket.AF_INET
-    sa.sin_port = socket.htons(port)
-    sa.sin_addr[:] = list(socket.inet_aton(ip))
-    return sa
 
 
 def _ep(text):
@@ -91,10 +53,10 @@ def send(bind, dsts, pps, seconds, tag, batch=BATCH):
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
     sock.bind(bind)
     fd = sock.fileno()
-    names = [_sockaddr(*d) for d in dsts]
+    names = [mmsg.sockaddr_in(*d) for d in dsts]
     bufs = [ctypes.create_string_buffer(PKT_LEN) for _ in range(batch)]
-    iovs = (_Iovec * batch)()
-    msgs = (_Mmsghdr * batch)()
+    iovs = (mmsg.Iovec * batch)()
+    msgs = (mmsg.Mmsghdr * batch)()
     ndst = len(dsts)
     if batch % ndst:
         raise ValueError('batch (%d) must be a multiple of the number of destinations' % batch)
@@ -104,13 +66,13 @@ def send(bind, dsts, pps, seconds, tag, batch=BATCH):
         iovs[i].iov_len = PKT_LEN
         msgs[i].msg_hdr.msg_iov = ctypes.pointer(iovs[i])
         msgs[i].msg_hdr.msg_iovlen = 1
-        msgs[i].msg_hdr.msg_namelen = ctypes.sizeof(_SockaddrIn)
+        msgs[i].msg_hdr.msg_namelen = ctypes.sizeof(mmsg.SockaddrIn)
         msgs[i].msg_hdr.msg_name = ctypes.addressof(names[i % ndst])
         # constant part of the payload, written once
         ctypes.memmove(ctypes.addressof(bufs[i]) + 12 + 16, FILLER, len(FILLER))
     hdr = struct.Struct('!BBHII4sIII')
     base = ctypes.addressof(msgs)
-    msize = ctypes.sizeof(_Mmsghdr)
+    msize = ctypes.sizeof(mmsg.Mmsghdr)
     sent = errors = eagain = 0
     period = batch / float(pps)
     t0 = time.monotonic()
@@ -137,7 +99,7 @@ def send(bind, dsts, pps, seconds, tag, batch=BATCH):
         off = 0
         tries = 0
         while off < n and tries < 1000:
-            r = _libc.sendmmsg(fd, base + off * msize, n - off, 0)
+            r = mmsg.libc.sendmmsg(fd, base + off * msize, n - off, 0)
             if r < 0:
                 e = ctypes.get_errno()
                 if e in (errno.EAGAIN, errno.ENOBUFS, errno.EINTR):
@@ -172,9 +134,9 @@ def recv(bind, seconds, idle, tag, expect=None, ready=None, rcvbuf=32 << 20):
     fd = sock.fileno()
     n_msgs = 64
     bufs = [ctypes.create_string_buffer(2048) for _ in range(n_msgs)]
-    iovs = (_Iovec * n_msgs)()
-    msgs = (_Mmsghdr * n_msgs)()
-    srcs = (_SockaddrIn * n_msgs)()
+    iovs = (mmsg.Iovec * n_msgs)()
+    msgs = (mmsg.Mmsghdr * n_msgs)()
+    srcs = (mmsg.SockaddrIn * n_msgs)()
     for i in range(n_msgs):
         iovs[i].iov_base = ctypes.addressof(bufs[i])
         iovs[i].iov_len = 2048
@@ -199,8 +161,8 @@ def recv(bind, seconds, idle, tag, expect=None, ready=None, rcvbuf=32 << 20):
         if last_rx is not None and now - last_rx >= idle:
             break
         for i in range(n_msgs):
-            msgs[i].msg_hdr.msg_namelen = ctypes.sizeof(_SockaddrIn)
-        r = _libc.recvmmsg(fd, ctypes.addressof(msgs), n_msgs, MSG_DONTWAIT, None)
+            msgs[i].msg_hdr.msg_namelen = ctypes.sizeof(mmsg.SockaddrIn)
+        r = mmsg.libc.recvmmsg(fd, ctypes.addressof(msgs), n_msgs, mmsg.MSG_DONTWAIT, None)
         if r <= 0:
             poller.poll(timeout_ms)
             continue

@@ -22,37 +22,18 @@ sent and lost), per-kind counts.
 
 import argparse
 import ctypes
-import ctypes.util
 import errno
 import json
 import socket
 import sys
 import time
 
+from sltest import mmsg
+
 MAX_COUNT = 5_000_000            # whatever the arguments say
 MAX_SECONDS = 60.0
 COOKIE_LEN = 12                  # 'F' + 11 hex digits, then a space
 
-_libc = ctypes.CDLL(ctypes.util.find_library('c') or None, use_errno=True)
-
-
-class _Iovec(ctypes.Structure):
-    _fields_ = [('iov_base', ctypes.c_void_p), ('iov_len', ctypes.c_size_t)]
-
-
-class _Msghdr(ctypes.Structure):
-    _fields_ = [('msg_name', ctypes.c_void_p), ('msg_namelen', ctypes.c_uint32),
-                ('msg_iov', ctypes.POINTER(_Iovec)), ('msg_iovlen', ctypes.c_size_t),
-                ('msg_control', ctypes.c_void_p), ('msg_controllen', ctypes.c_size_t),
-                ('msg_flags', ctypes.c_int)]
-
-
-class _Mmsghdr(ctypes.Structure):
-    _fields_ = [('msg_hdr', _Msghdr), ('msg_len', ctypes.c_uint)]
-
-
-_libc.sendmmsg.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_uint, ctypes.c_int]
-_libc.sendmmsg.restype = ctypes.c_int
 
 BAD_SDP = b'v=0\r\no=- 1 1 IN IP4 198.18.1.10\r\nm=audio 99999 RTP/AVP 0\r\n'
 
@@ -92,8 +73,8 @@ def flood(dst, seconds, max_count, kinds, batch=64):
         kind = kinds[i % len(kinds)]
         data = b'F' + b'0' * (COOKIE_LEN - 1) + b' ' + bodies(kind, i)
         slots.append((kind, ctypes.create_string_buffer(data, len(data)), len(data)))
-    iovs = (_Iovec * batch)()
-    msgs = (_Mmsghdr * batch)()
+    iovs = (mmsg.Iovec * batch)()
+    msgs = (mmsg.Mmsghdr * batch)()
     for i, (_, buf, n) in enumerate(slots):
         iovs[i].iov_base = ctypes.addressof(buf)
         iovs[i].iov_len = n
@@ -108,7 +89,7 @@ def flood(dst, seconds, max_count, kinds, batch=64):
         n = min(batch, max_count - seq)
         for i in range(n):
             ctypes.memmove(slots[i][1], b'F%011x' % (seq + i), COOKIE_LEN)
-        r = _libc.sendmmsg(fd, ctypes.addressof(msgs), n, 0)
+        r = mmsg.libc.sendmmsg(fd, ctypes.addressof(msgs), n, 0)
         if r < 0:
             e = ctypes.get_errno()
             if e not in (errno.EAGAIN, errno.ENOBUFS, errno.EINTR, errno.ECONNREFUSED):

@@ -12,7 +12,6 @@ sendmmsg (libc through ctypes), at most `--max` frames and `--seconds` s
 
 import argparse
 import ctypes
-import ctypes.util
 import errno
 import json
 import socket
@@ -20,30 +19,11 @@ import struct
 import sys
 import time
 
+from sltest import mmsg
+
 MAX_COUNT = 5_000_000
 MAX_SECONDS = 60.0
 BATCH = 64
-
-_libc = ctypes.CDLL(ctypes.util.find_library('c') or None, use_errno=True)
-
-
-class _Iovec(ctypes.Structure):
-    _fields_ = [('iov_base', ctypes.c_void_p), ('iov_len', ctypes.c_size_t)]
-
-
-class _Msghdr(ctypes.Structure):
-    _fields_ = [('msg_name', ctypes.c_void_p), ('msg_namelen', ctypes.c_uint32),
-                ('msg_iov', ctypes.POINTER(_Iovec)), ('msg_iovlen', ctypes.c_size_t),
-                ('msg_control', ctypes.c_void_p), ('msg_controllen', ctypes.c_size_t),
-                ('msg_flags', ctypes.c_int)]
-
-
-class _Mmsghdr(ctypes.Structure):
-    _fields_ = [('msg_hdr', _Msghdr), ('msg_len', ctypes.c_uint)]
-
-
-_libc.sendmmsg.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_uint, ctypes.c_int]
-_libc.sendmmsg.restype = ctypes.c_int
 
 
 def write_frames(path, frames):
@@ -73,22 +53,22 @@ def blast(ifname, frames, seconds, max_count):
     fd = sock.fileno()
     n_fr = len(frames)
     bufs = [ctypes.create_string_buffer(fr, len(fr)) for fr in frames]
-    iovs = (_Iovec * n_fr)()
-    msgs = (_Mmsghdr * n_fr)()
+    iovs = (mmsg.Iovec * n_fr)()
+    msgs = (mmsg.Mmsghdr * n_fr)()
     for i, fr in enumerate(frames):
         iovs[i].iov_base = ctypes.addressof(bufs[i])
         iovs[i].iov_len = len(fr)
         msgs[i].msg_hdr.msg_iov = ctypes.pointer(iovs[i])
         msgs[i].msg_hdr.msg_iovlen = 1
     base = ctypes.addressof(msgs)
-    msize = ctypes.sizeof(_Mmsghdr)
+    msize = ctypes.sizeof(mmsg.Mmsghdr)
     sent = errors = 0
     pos = 0
     t0 = time.monotonic()
     deadline = t0 + seconds
     while sent + errors < max_count and time.monotonic() < deadline:
         n = min(BATCH, n_fr - pos, max_count - sent - errors)
-        r = _libc.sendmmsg(fd, base + pos * msize, n, 0)
+        r = mmsg.libc.sendmmsg(fd, base + pos * msize, n, 0)
         if r < 0:
             e = ctypes.get_errno()
             if e in (errno.EAGAIN, errno.ENOBUFS, errno.EINTR):

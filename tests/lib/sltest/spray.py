@@ -17,7 +17,6 @@ JSON line: sent, seconds, pps, received, srcs {ip:port: count}, rounds
 
 import argparse
 import ctypes
-import ctypes.util
 import errno
 import json
 import select
@@ -26,35 +25,12 @@ import struct
 import sys
 import time
 
+from sltest import mmsg
+
 MAX_COUNT = 5_000_000
 MAX_SECONDS = 30.0
 BATCH = 64
 
-_libc = ctypes.CDLL(ctypes.util.find_library('c') or None, use_errno=True)
-
-
-class _Iovec(ctypes.Structure):
-    _fields_ = [('iov_base', ctypes.c_void_p), ('iov_len', ctypes.c_size_t)]
-
-
-class _Msghdr(ctypes.Structure):
-    _fields_ = [('msg_name', ctypes.c_void_p), ('msg_namelen', ctypes.c_uint32),
-                ('msg_iov', ctypes.POINTER(_Iovec)), ('msg_iovlen', ctypes.c_size_t),
-                ('msg_control', ctypes.c_void_p), ('msg_controllen', ctypes.c_size_t),
-                ('msg_flags', ctypes.c_int)]
-
-
-class _Mmsghdr(ctypes.Structure):
-    _fields_ = [('msg_hdr', _Msghdr), ('msg_len', ctypes.c_uint)]
-
-
-class _SockaddrIn(ctypes.Structure):
-    _fields_ = [('sin_family', ctypes.c_ushort), ('sin_port', ctypes.c_uint16),
-                ('sin_addr', ctypes.c_uint8 * 4), ('sin_zero', ctypes.c_uint8 * 8)]
-
-
-_libc.sendmmsg.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_uint, ctypes.c_int]
-_libc.sendmmsg.restype = ctypes.c_int
 
 PAYLOAD = b'SLX1' + bytes((i * 11 + 5) & 0xff for i in range(156))
 
@@ -72,21 +48,17 @@ def spray(bind, n_socks, dst, ports, seconds, pps, max_count, listen):
         socks.append(s)
     names = []
     for p in ports:
-        sa = _SockaddrIn()
-        sa.sin_family = socket.AF_INET
-        sa.sin_port = socket.htons(p)
-        sa.sin_addr[:] = list(socket.inet_aton(dst))
-        names.append(sa)
+        names.append(mmsg.sockaddr_in(dst, p))
     bufs = [ctypes.create_string_buffer(12 + len(PAYLOAD)) for _ in range(BATCH)]
-    iovs = (_Iovec * BATCH)()
-    msgs = (_Mmsghdr * BATCH)()
+    iovs = (mmsg.Iovec * BATCH)()
+    msgs = (mmsg.Mmsghdr * BATCH)()
     for i in range(BATCH):
         ctypes.memmove(ctypes.addressof(bufs[i]) + 12, PAYLOAD, len(PAYLOAD))
         iovs[i].iov_base = ctypes.addressof(bufs[i])
         iovs[i].iov_len = 12 + len(PAYLOAD)
         msgs[i].msg_hdr.msg_iov = ctypes.pointer(iovs[i])
         msgs[i].msg_hdr.msg_iovlen = 1
-        msgs[i].msg_hdr.msg_namelen = ctypes.sizeof(_SockaddrIn)
+        msgs[i].msg_hdr.msg_namelen = ctypes.sizeof(mmsg.SockaddrIn)
     hdr = struct.Struct('!BBHII')
     srcs = {}
     received = 0
@@ -121,7 +93,7 @@ def spray(bind, n_socks, dst, ports, seconds, pps, max_count, listen):
                           0x5ec0ffee)
         fd = socks[k % n_socks].fileno()
         k += 1
-        r = _libc.sendmmsg(fd, ctypes.addressof(msgs), n, 0)
+        r = mmsg.libc.sendmmsg(fd, ctypes.addressof(msgs), n, 0)
         if r < 0:
             e = ctypes.get_errno()
             if e not in (errno.EAGAIN, errno.ENOBUFS, errno.EINTR, errno.ECONNREFUSED):

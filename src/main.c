@@ -22,6 +22,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 
+#include "common/host.h"
 #include "common/log.h"
 #include "control/config.h"
 #include "control/ctl.h"
@@ -40,22 +41,6 @@ on_signal(int sig)
 {
 	(void)sig;
 	quit = 1;
-}
-
-static unsigned long
-hugepages_free(void)
-{
-	FILE *f = fopen("/proc/meminfo", "r");
-	char line[256];
-	unsigned long n = 0;
-
-	if (f == NULL)
-		return 0;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "HugePages_Free: %lu", &n) == 1)
-			break;
-	fclose(f);
-	return n;
 }
 
 static int
@@ -166,7 +151,7 @@ main(int argc, char **argv)
 
 	eal_argv[eal_argc++] = argv[0];
 	if (cfg.eal_argc == 0) {
-		if (hugepages_free() > 0) {
+		if (sl_hugepages_free() > 0) {
 			eal_argv[eal_argc++] = "--in-memory";
 			SL_NOTICE("main", "no EAL arguments: using --in-memory (free hugepages found)");
 		} else {

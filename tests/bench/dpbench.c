@@ -50,6 +50,7 @@
 #include <rte_ring.h>
 #include <rte_udp.h>
 
+#include "common/host.h"
 #include "control/config.h"
 #include "crypto/srtp.h"
 #include "dataplane/dp_priv.h"
@@ -191,22 +192,6 @@ pct_dbl(double *v, unsigned n, double p)
 		return 0;
 	qsort(v, n, sizeof(*v), cmp_dbl);
 	return v[(unsigned)((n - 1) * p + 0.5)];
-}
-
-static unsigned long
-hugepages_free(void)
-{
-	FILE *f = fopen("/proc/meminfo", "r");
-	char line[256];
-	unsigned long n = 0;
-
-	if (f == NULL)
-		return 0;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "HugePages_Free: %lu", &n) == 1)
-			break;
-	fclose(f);
-	return n;
 }
 
 static int
@@ -852,7 +837,7 @@ main(int argc, char **argv)
 		mbufs = mbufs * 4 + 3; /* the tap's copies come from the same pool */
 	huge = strcmp(opt.mem, "huge") == 0 ||
 	       (strcmp(opt.mem, "auto") == 0 &&
-		       hugepages_free() * 2 >= table_bytes / (1 << 20) + mbufs * 3u / 1024 + 96);
+		       sl_hugepages_free() * 2 >= table_bytes / (1 << 20) + mbufs * 3u / 1024 + 96);
 
 	/* EAL: the generator on the main lcore, one worker; no telemetry thread */
 	{

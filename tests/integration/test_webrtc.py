@@ -45,13 +45,13 @@ import os
 import sys
 import threading
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'lib'))
 
 from sltest import REPO_ROOT  # noqa: E402
-from sltest.itest import dp_delta, dp_stats, wait_until  # noqa: E402
+from sltest.itest import ScenarioChecks as Checks  # noqa: E402
+from sltest.itest import dp_delta, dp_stats, wait_until, finish_plan, run_plan  # noqa: E402
 from sltest.ng import NgTimeout, stream_stats  # noqa: E402
 from sltest.relay import RelayError, Sluice  # noqa: E402
 from sltest.rtp import Pattern, RtpPeer, verify_rtcp, verify_rtp  # noqa: E402
@@ -72,35 +72,6 @@ SCENARIOS = {
     '5': 'DTLS-SRTP without ICE (SDP endpoint)',
     '6': 're-INVITE keeps ICE and DTLS',
 }
-
-
-class Checks:
-    """pass/fail lines grouped by scenario; a test fails if any check failed."""
-
-    def __init__(self, verbose=False):
-        self.results = []
-        self.scenario = None
-        self.notes = []
-        self.verbose = verbose
-
-    def check(self, ok, what):
-        ok = bool(ok)
-        self.results.append((ok, self.scenario, what))
-        if self.verbose or not ok:
-            print('  %s [%s] %s' % ('ok  ' if ok else 'FAIL', self.scenario, what), flush=True)
-        return ok
-
-    def eq(self, got, want, what):
-        return self.check(got == want, '%s: got %r, want %r' % (what, got, want))
-
-    def note(self, text):
-        self.notes.append((self.scenario, text))
-        if self.verbose:
-            print('  .... [%s] %s' % (self.scenario, text), flush=True)
-
-    @property
-    def failed(self):
-        return [(s, w) for ok, s, w in self.results if not ok]
 
 
 class Peer:
@@ -686,26 +657,7 @@ def main(argv=None):
             relay = None
         if relay is not None:
             x = Ctx(c, topo, relay, a, b, args)
-            t_sc = {}
-            for num, fn, fargs in plan:
-                c.scenario = num
-                t0 = time.monotonic()
-                if not relay.running:
-                    c.check(False, 'sluice not running: scenario not run')
-                    continue
-                try:
-                    fn(x, *fargs)
-                except Exception as e:  # one scenario's crash must not hide the others
-                    c.check(False, '%s%s raised %s: %s' % (fn.__name__, fargs, type(e).__name__, e))
-                    if args.verbose:
-                        traceback.print_exc()
-                t_sc[num] = t_sc.get(num, 0) + time.monotonic() - t0
-            for num in sorted(t_sc):
-                mine = [ok for ok, s, _ in c.results if s == num]
-                print('  [%s] %-44s %s (%d/%d checks, %.1f s)'
-                      % (num, SCENARIOS[num], 'PASS' if all(mine) else 'FAIL', sum(mine),
-                         len(mine), t_sc[num]), flush=True)
-            c.scenario = '0'
+            run_plan(c, x, relay, plan, SCENARIOS, args.verbose)
             x.ng.close()
             rc = relay.stop()
             c.check(rc == 0, 'sluice exited %s on SIGTERM' % rc)
@@ -713,16 +665,7 @@ def main(argv=None):
                 print('--- sluice log tail ---\n%s' % relay.log_tail(40))
         if args.keep:
             print('work dir kept: %s' % topo.workdir)
-    for scen, n in c.notes:
-        print('  [%s] %s' % (scen, n))
-    total = time.monotonic() - t_begin
-    if c.failed:
-        print('FAIL: %d of %d checks failed (%.1f s)' % (len(c.failed), len(c.results), total))
-        for s, w in c.failed:
-            print('  FAIL [%s] %s' % (s, w))
-        return 1
-    print('PASS: %d checks (%.1f s)' % (len(c.results), total))
-    return 0
+    return finish_plan(c, t_begin)
 
 
 if __name__ == '__main__':

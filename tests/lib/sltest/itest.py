@@ -2,6 +2,9 @@
 """Small helpers shared by the integration test scripts.
 
   Checks              pass/fail list, printed at the end of a test
+  ScenarioChecks      the same, grouped by scenario, with notes; run_plan() runs
+                      a test's scenario plan against one relay, finish_plan()
+                      prints the verdict
   common_args(desc)   argparse with --sluice, --keep, --verbose
   preflight(args)     None, or the exit code (77 not root, 1 no binary)
   raise_nofile(n)     raise RLIMIT_NOFILE (soft, up to the hard limit)
@@ -18,6 +21,7 @@ import os
 import resource
 import socket
 import time
+import traceback
 
 from . import REPO_ROOT
 from .sdp import build_sdp, parse_sdp
@@ -58,6 +62,75 @@ class Checks:
             return 1
         print('PASS %s: %d checks (%.1f s)' % (name, len(self.results), took))
         return 0
+
+
+class ScenarioChecks:
+    """pass/fail lines grouped by scenario; a test fails if any check failed."""
+
+    def __init__(self, verbose=False):
+        self.results = []
+        self.scenario = None
+        self.notes = []
+        self.verbose = verbose
+
+    def check(self, ok, what):
+        ok = bool(ok)
+        self.results.append((ok, self.scenario, what))
+        if self.verbose or not ok:
+            print('  %s [%s] %s' % ('ok  ' if ok else 'FAIL', self.scenario, what), flush=True)
+        return ok
+
+    def eq(self, got, want, what):
+        return self.check(got == want, '%s: got %r, want %r' % (what, got, want))
+
+    def note(self, text):
+        self.notes.append((self.scenario, text))
+        if self.verbose:
+            print('  .... [%s] %s' % (self.scenario, text), flush=True)
+
+    @property
+    def failed(self):
+        return [(s, w) for ok, s, w in self.results if not ok]
+
+
+def run_plan(c, x, relay, plan, titles, verbose=False):
+    """Run plan [(scenario, fn, args)] as fn(x, *args) against one relay; a
+    scenario that raises fails without hiding the others, and one the relay
+    did not survive is not run.  Prints a line per scenario (titles[num])."""
+    t_sc = {}
+    for num, fn, fargs in plan:
+        c.scenario = num
+        t0 = time.monotonic()
+        if not relay.running:
+            c.check(False, 'sluice not running: scenario not run')
+            continue
+        try:
+            fn(x, *fargs)
+        except Exception as e:  # one scenario's crash must not hide the others
+            c.check(False, '%s%s raised %s: %s' % (fn.__name__, fargs, type(e).__name__, e))
+            if verbose:
+                traceback.print_exc()
+        t_sc[num] = t_sc.get(num, 0) + time.monotonic() - t0
+    for num in sorted(t_sc):
+        mine = [ok for ok, s, _ in c.results if s == num]
+        print('  [%s] %-44s %s (%d/%d checks, %.1f s)'
+              % (num, titles[num], 'PASS' if all(mine) else 'FAIL', sum(mine),
+                 len(mine), t_sc[num]), flush=True)
+    c.scenario = '0'
+
+
+def finish_plan(c, t_begin):
+    """Print the notes and the verdict of a ScenarioChecks; return the exit code."""
+    for scen, n in c.notes:
+        print('  [%s] %s' % (scen, n))
+    total = time.monotonic() - t_begin
+    if c.failed:
+        print('FAIL: %d of %d checks failed (%.1f s)' % (len(c.failed), len(c.results), total))
+        for s, w in c.failed:
+            print('  FAIL [%s] %s' % (s, w))
+        return 1
+    print('PASS: %d checks (%.1f s)' % (len(c.results), total))
+    return 0
 
 
 def common_args(description):
